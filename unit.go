@@ -1,0 +1,193 @@
+package wangge
+
+import (
+	"strings"
+	"time"
+)
+
+// Level is the level of a unit in the territory tree.
+type Level string
+
+// The levels, from the top of the tree down.
+const (
+	LevelProvince  Level = "province"
+	LevelCity      Level = "city"
+	LevelCounty    Level = "county"
+	LevelStreet    Level = "street"
+	LevelCommunity Level = "community"
+	LevelGrid      Level = "grid"
+	LevelMicroGrid Level = "micro_grid"
+	LevelBuilding  Level = "building"
+)
+
+// Levels lists every level from the top down.
+var Levels = []Level{LevelProvince, LevelCity, LevelCounty, LevelStreet, LevelCommunity, LevelGrid, LevelMicroGrid, LevelBuilding}
+
+// Rank is the depth of the level: province 0 .. building 7; -1 if unknown.
+func (l Level) Rank() int {
+	for i, x := range Levels {
+		if x == l {
+			return i
+		}
+	}
+	return -1
+}
+
+// Valid reports whether l is a known level.
+func (l Level) Valid() bool { return l.Rank() >= 0 }
+
+// Name returns the Chinese and English names of the level.
+func (l Level) Name() (zh, en string) {
+	switch l {
+	case LevelProvince:
+		return "省", "province"
+	case LevelCity:
+		return "市", "city"
+	case LevelCounty:
+		return "县区", "county"
+	case LevelStreet:
+		return "乡镇街道", "street/town"
+	case LevelCommunity:
+		return "社区村", "community/village"
+	case LevelGrid:
+		return "网格", "grid"
+	case LevelMicroGrid:
+		return "微网格", "micro-grid"
+	case LevelBuilding:
+		return "楼栋", "building"
+	}
+	return string(l), string(l)
+}
+
+// codeLengths is the length of a unit code at each level under the GB/T 2260
+// and statistical coding scheme: province 2, city 4, county 6, street 9,
+// community 12, grid +3, micro-grid +3, building +4.
+var codeLengths = map[Level]int{
+	LevelProvince: 2, LevelCity: 4, LevelCounty: 6, LevelStreet: 9,
+	LevelCommunity: 12, LevelGrid: 15, LevelMicroGrid: 18, LevelBuilding: 22,
+}
+
+// CodeLength returns the standard code length at level l.
+func CodeLength(l Level) int { return codeLengths[l] }
+
+// UnitType distinguishes comprehensive grids from exclusive ones.
+type UnitType string
+
+// Unit types.
+const (
+	UnitComprehensive UnitType = "comprehensive" // 综合网格
+	UnitExclusive     UnitType = "exclusive"     // 专属网格: a school, a park, a market
+)
+
+// Unit is one version of one node of the territory tree. A split, merge or
+// redraw closes the current version (ValidTo) and opens a new one, so that
+// records made under the old boundary keep pointing at the unit they were in.
+type Unit struct {
+	ID         int64       `json:"id"`
+	Code       string      `json:"code"`
+	ParentCode string      `json:"parent_code,omitempty"`
+	Level      Level       `json:"level"`
+	NameZH     string      `json:"name_zh"`
+	NameEN     string      `json:"name_en,omitempty"`
+	Type       UnitType    `json:"type"`
+	Households int         `json:"households"`
+	Population int         `json:"population"`
+	Boundary   string      `json:"boundary,omitempty"` // GeoJSON MultiPolygon, WGS84
+	BBox       *[4]float64 `json:"bbox,omitempty"`     // min lon, min lat, max lon, max lat
+	Version    int         `json:"version"`
+	ValidFrom  time.Time   `json:"valid_from"`
+	ValidTo    *time.Time  `json:"valid_to,omitempty"`
+}
+
+// ValidCode reports whether code is a unit code: 1 to 32 ASCII letters or
+// digits. Codes are hierarchical (a child's code extends its parent's), which
+// makes "the subtree of X" a prefix range on an index.
+func ValidCode(code string) bool {
+	if len(code) == 0 || len(code) > 32 {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		c := code[i]
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+// CodeUpperBound returns the smallest string greater than every code that
+// starts with prefix, so that the subtree is code >= prefix AND code < bound.
+func CodeUpperBound(prefix string) string { return prefix + "~" }
+
+// InSubtree reports whether code lies in the subtree rooted at root.
+func InSubtree(code, root string) bool { return strings.HasPrefix(code, root) }
+
+// Validate checks a unit's own fields and its relation to its parent (nil
+// for a root). Boundary geometry is checked by the geo adapter.
+func (u *Unit) Validate(parent *Unit) error {
+	var v Validation
+	if !ValidCode(u.Code) {
+		v.Add("code", "must be 1-32 letters or digits")
+	}
+	if !u.Level.Valid() {
+		v.Add("level", "unknown level")
+	}
+	if strings.TrimSpace(u.NameZH) == "" {
+		v.Add("name_zh", "required")
+	} else if len(u.NameZH) > 200 {
+		v.Add("name_zh", "too long")
+	}
+	if len(u.NameEN) > 200 {
+		v.Add("name_en", "too long")
+	}
+	switch u.Type {
+	case "":
+		u.Type = UnitComprehensive
+	case UnitComprehensive, UnitExclusive:
+	default:
+		v.Add("type", "must be comprehensive or exclusive")
+	}
+	if u.Households < 0 {
+		v.Add("households", "must not be negative")
+	}
+	if u.Population < 0 {
+		v.Add("population", "must not be negative")
+	}
+	if parent == nil && u.ParentCode != "" {
+		v.Add("parent_code", "unknown parent")
+	}
+	if parent != nil {
+		if u.Level.Valid() && parent.Level.Rank() >= u.Level.Rank() {
+			v.Add("level", "must be below the parent's level "+string(parent.Level))
+		}
+		if ValidCode(u.Code) && (!strings.HasPrefix(u.Code, parent.Code) || len(u.Code) == len(parent.Code)) {
+			v.Add("code", "must extend the parent code "+parent.Code)
+		}
+	}
+	return v.Err()
+}
+
+// UnitFilter selects units in a listing.
+type UnitFilter struct {
+	Level  Level
+	Parent string // parent code
+	Under  string // any unit in this subtree
+	Q      string // name contains
+	AsOf   *time.Time
+	Limit  int
+	Offset int
+}
+
+// Page normalises limit and offset: limit 1..max, default def.
+func Page(limit, offset, def, max int) (int, int) {
+	if limit <= 0 {
+		limit = def
+	}
+	if limit > max {
+		limit = max
+	}
+	if offset < 0 {
+		offset = 0
+	}
+	return limit, offset
+}
