@@ -1,0 +1,88 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+)
+
+// maxParams bounds the parameters of one statement: SQLite allows 32766 and
+// PostgreSQL 65535; a few thousand rows per statement is where the gain ends.
+const maxParams = 16000
+
+// bulkInsert inserts n rows into table, many rows per statement, through two
+// prepared statements (full chunks and the last partial one). row appends the
+// values of row i, in column order, to dst.
+func (tx *Tx) bulkInsert(ctx context.Context, table string, cols []string, n int, row func(i int, dst []any) []any) error {
+	if n == 0 {
+		return nil
+	}
+	per := maxParams / len(cols)
+	stmtFor := func(rows int) (*sql.Stmt, error) {
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+		one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+		for i := 0; i < rows; i++ {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
+		}
+		sqlTx := tx.q.(*sql.Tx)
+		return sqlTx.PrepareContext(ctx, tx.d.rebind(b.String()))
+	}
+	var full *sql.Stmt
+	args := make([]any, 0, per*len(cols))
+	for start := 0; start < n; start += per {
+		end := min(start+per, n)
+		args = args[:0]
+		for i := start; i < end; i++ {
+			args = row(i, args)
+		}
+		if len(args) != (end-start)*len(cols) {
+			return fmt.Errorf("bulk insert %s: row gave %d values for %d columns", table, len(args)/(end-start), len(cols))
+		}
+		stmt := full
+		if end-start < per || full == nil {
+			s, err := stmtFor(end - start)
+			if err != nil {
+				return fmt.Errorf("bulk insert %s: %w", table, err)
+			}
+			if end-start == per {
+				full = s
+				defer full.Close()
+			} else {
+				defer s.Close()
+			}
+			stmt = s
+		}
+		if _, err := stmt.ExecContext(ctx, args...); err != nil {
+			return fmt.Errorf("bulk insert %s rows %d..%d: %w", table, start, end, err)
+		}
+	}
+	return nil
+}
+
+// reserveIDs returns the first of n consecutive ids for rows of table that
+// the caller inserts with explicit ids, so that child rows can refer to them
+// without a round trip per row. On PostgreSQL the table is locked against
+// other writers for the rest of the transaction and the identity sequence is
+// moved past the reserved range.
+func (tx *Tx) reserveIDs(ctx context.Context, table string, n int) (int64, error) {
+	if tx.d == Postgres {
+		if _, err := tx.exec(ctx, "LOCK TABLE "+table+" IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return 0, err
+		}
+	}
+	var first int64
+	if err := tx.queryRow(ctx, "SELECT COALESCE(MAX(id), 0) + 1 FROM "+table).Scan(&first); err != nil {
+		return 0, err
+	}
+	if tx.d == Postgres && n > 0 {
+		if _, err := tx.exec(ctx, "SELECT setval(pg_get_serial_sequence('"+table+"', 'id'), ?)", first+int64(n)-1); err != nil {
+			return 0, err
+		}
+	}
+	return first, nil
+}

@@ -1,0 +1,135 @@
+package sqlstore_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/sqlstore"
+)
+
+func TestCreateUnitsAllOrNothing(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedTree(t, db)
+		tests := []struct {
+			name  string
+			units []wangge.Unit
+			code  string
+			field string
+		}{
+			{"unknown parent", []wangge.Unit{
+				{Code: "360730100003", ParentCode: "360730100", Level: wangge.LevelCommunity, NameZH: "好"},
+				{Code: "360730999001", ParentCode: "360730999", Level: wangge.LevelCommunity, NameZH: "孤儿"},
+			}, wangge.EINVALID, "units[1].parent_code"},
+			{"code not extending parent", []wangge.Unit{
+				{Code: "360731100003", ParentCode: "360730100", Level: wangge.LevelCommunity, NameZH: "x"},
+			}, wangge.EINVALID, "units[0].code"},
+			{"duplicate in batch", []wangge.Unit{
+				{Code: "360730100003", ParentCode: "360730100", Level: wangge.LevelCommunity, NameZH: "a"},
+				{Code: "360730100003", ParentCode: "360730100", Level: wangge.LevelCommunity, NameZH: "b"},
+			}, wangge.EINVALID, "units[1].code"},
+			{"existing code", []wangge.Unit{
+				{Code: "360730100003", ParentCode: "360730100", Level: wangge.LevelCommunity, NameZH: "a"},
+				{Code: "360730100001", ParentCode: "360730100", Level: wangge.LevelCommunity, NameZH: "again"},
+			}, wangge.ECONFLICT, ""},
+		}
+		for _, tt := range tests {
+			err := db.CreateUnits(asAdmin(), tt.units)
+			mustCode(t, err, tt.code)
+			if tt.field != "" && wangge.ErrorFields(err)[tt.field] == "" {
+				t.Errorf("%s: fields %v, want %s", tt.name, wangge.ErrorFields(err), tt.field)
+			}
+			if _, err := db.Unit(asAdmin(), "360730100003"); wangge.ErrorCode(err) != wangge.ENOTFOUND {
+				t.Errorf("%s: half-written batch: 360730100003 exists (%v)", tt.name, err)
+			}
+		}
+		err := db.CreateUnits(as(&wangge.User{Role: wangge.RoleCadre, Units: []string{"360730"}}), []wangge.Unit{{Code: "9", Level: wangge.LevelProvince, NameZH: "x"}})
+		mustCode(t, err, wangge.EFORBIDDEN)
+	})
+}
+
+func TestFindUnitsScopedAndPaged(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedTree(t, db)
+		codes := func(us []*wangge.Unit) []string {
+			var out []string
+			for _, u := range us {
+				out = append(out, u.Code)
+			}
+			return out
+		}
+		worker := as(&wangge.User{ID: 7, Role: wangge.RoleGridWorker, Units: []string{"360730100001002"}})
+		cadre := as(&wangge.User{ID: 8, Role: wangge.RoleCadre, Units: []string{"360730100001"}})
+		tests := []struct {
+			name  string
+			ctx   context.Context
+			f     wangge.UnitFilter
+			want  []string
+			total int
+		}{
+			{"admin grids", asAdmin(), wangge.UnitFilter{Level: wangge.LevelGrid}, []string{"360730100001001", "360730100001002", "360730100002001"}, 3},
+			{"children of a street", asAdmin(), wangge.UnitFilter{Parent: "360730100"}, []string{"360730100001", "360730100002"}, 2},
+			{"second page", asAdmin(), wangge.UnitFilter{Under: "360730100", Limit: 2, Offset: 2}, []string{"360730100001001", "360730100001002"}, 6},
+			{"name search", asAdmin(), wangge.UnitFilter{Q: "北路"}, []string{"360730100002"}, 1},
+			{"grid worker sees own grid", worker, wangge.UnitFilter{}, []string{"360730100001002"}, 1},
+			{"cadre sees community subtree", cadre, wangge.UnitFilter{Level: wangge.LevelGrid}, []string{"360730100001001", "360730100001002"}, 2},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, total, err := db.FindUnits(tt.ctx, tt.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(tt.want, codes(got)); diff != "" || total != tt.total {
+					t.Errorf("total %d want %d; codes (-want +got):\n%s", total, tt.total, diff)
+				}
+			})
+		}
+		_, err := db.Unit(worker, "360730100001001")
+		mustCode(t, err, wangge.ENOTFOUND)
+		if _, err := db.Unit(worker, "360730100001002"); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func TestUnitVersions(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedTree(t, db)
+		ctx := asAdmin()
+		before := testNow
+		name := "第2网格（调整后）"
+		boundary := `{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]]]}`
+		u, err := db.ReviseUnit(ctx, "360730100001002", sqlstore.UnitRevision{NameZH: &name, Boundary: &boundary, BBox: &[4]float64{0, 0, 1, 1}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Version != 2 || u.NameZH != name {
+			t.Fatalf("revised = %+v", u)
+		}
+		vs, err := db.UnitVersions(ctx, "360730100001002")
+		if err != nil || len(vs) != 2 || vs[0].ValidTo == nil || vs[1].ValidTo != nil || vs[0].NameZH != "第2网格" || vs[1].Boundary != boundary {
+			t.Fatalf("versions = %+v, %v", vs, err)
+		}
+		cur, _ := db.Unit(ctx, "360730100001002")
+		if cur.ID != u.ID || *cur.BBox != [4]float64{0, 0, 1, 1} {
+			t.Errorf("current = %+v", cur)
+		}
+		// As of before the revision, the listing shows version 1 only.
+		old, _, err := db.FindUnits(ctx, wangge.UnitFilter{Under: "360730100001002", AsOf: &before})
+		if err != nil || len(old) != 1 {
+			t.Fatalf("as-of listing = %v, %v", old, err)
+		}
+		n, err := db.RetireUnit(ctx, "360730100001")
+		if err != nil || n != 3 {
+			t.Fatalf("retire = %d, %v; want community and its 2 grids", n, err)
+		}
+		_, err = db.Unit(ctx, "360730100001001")
+		mustCode(t, err, wangge.ENOTFOUND)
+		// The code is free again for a redrawn community.
+		if err := db.CreateUnits(ctx, []wangge.Unit{{Code: "360730100001", ParentCode: "360730100", Level: wangge.LevelCommunity, NameZH: "新中山南路社区"}}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
