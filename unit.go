@@ -174,8 +174,10 @@ type UnitFilter struct {
 	Under  string // any unit in this subtree
 	Q      string // name contains
 	AsOf   *time.Time
-	Limit  int
-	Offset int
+	// WithBoundary includes each unit's GeoJSON boundary.
+	WithBoundary bool
+	Limit        int
+	Offset       int
 }
 
 // Page normalises limit and offset: limit 1..max, default def.

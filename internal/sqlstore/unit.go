@@ -267,7 +267,11 @@ func (db *DB) FindUnits(ctx context.Context, f wangge.UnitFilter) ([]*wangge.Uni
 		return nil, 0, fmt.Errorf("count units: %w", err)
 	}
 	limit, offset := wangge.Page(f.Limit, f.Offset, 100, 1000)
-	rows, err := db.read().query(ctx, "SELECT "+unitCols+" FROM units"+w.String()+" ORDER BY code, version LIMIT ? OFFSET ?",
+	cols := unitCols
+	if f.WithBoundary {
+		cols += ", boundary"
+	}
+	rows, err := db.read().query(ctx, "SELECT "+cols+" FROM units"+w.String()+" ORDER BY code, version LIMIT ? OFFSET ?",
 		append(w.args, limit, offset)...)
 	if err != nil {
 		return nil, 0, fmt.Errorf("find units: %w", err)
@@ -275,7 +279,7 @@ func (db *DB) FindUnits(ctx context.Context, f wangge.UnitFilter) ([]*wangge.Uni
 	defer rows.Close()
 	out := []*wangge.Unit{}
 	for rows.Next() {
-		u, err := scanUnit(rows, false)
+		u, err := scanUnit(rows, f.WithBoundary)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -377,23 +381,32 @@ func (db *DB) RetireUnit(ctx context.Context, code string) (int, error) {
 
 // UnitShape is what the point index needs of a unit.
 type UnitShape struct {
-	ID       int64
-	Code     string
-	Level    wangge.Level
-	Boundary string
+	ID             int64
+	Code           string
+	Level          wangge.Level
+	NameZH, NameEN string
+	Boundary       string
+}
+
+// UnitsSignature changes whenever a unit is created, revised or retired:
+// every change inserts a row (a new id) or closes one (fewer current rows).
+func (db *DB) UnitsSignature(ctx context.Context) (string, error) {
+	var maxID, current int64
+	err := db.read().queryRow(ctx, "SELECT COALESCE(MAX(id), 0), (SELECT COUNT(*) FROM units WHERE valid_to IS NULL) FROM units").Scan(&maxID, &current)
+	return fmt.Sprintf("%d/%d", maxID, current), err
 }
 
 // CurrentShapes streams the current units that have a boundary, for building
 // the in-memory point index. It is not scoped: the index serves everybody.
 func (db *DB) CurrentShapes(ctx context.Context, fn func(UnitShape) error) error {
-	rows, err := db.read().query(ctx, "SELECT id, code, level, boundary FROM units WHERE valid_to IS NULL AND boundary IS NOT NULL ORDER BY code")
+	rows, err := db.read().query(ctx, "SELECT id, code, level, name_zh, name_en, boundary FROM units WHERE valid_to IS NULL AND boundary IS NOT NULL ORDER BY code")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var s UnitShape
-		if err := rows.Scan(&s.ID, &s.Code, &s.Level, &s.Boundary); err != nil {
+		if err := rows.Scan(&s.ID, &s.Code, &s.Level, &s.NameZH, &s.NameEN, &s.Boundary); err != nil {
 			return err
 		}
 		if err := fn(s); err != nil {
@@ -446,4 +459,32 @@ func (db *DB) UnitAncestors(ctx context.Context, code string) ([]*wangge.Unit, e
 		}
 	}
 	return out, nil
+}
+
+// NewCodes returns the units of the list whose codes have no current unit.
+func (db *DB) NewCodes(ctx context.Context, units []wangge.Unit) ([]wangge.Unit, error) {
+	var existing int
+	if err := db.read().queryRow(ctx, "SELECT COUNT(*) FROM units WHERE valid_to IS NULL").Scan(&existing); err != nil || existing == 0 {
+		return units, err
+	}
+	have := make(map[string]bool, existing)
+	rows, err := db.read().query(ctx, "SELECT code FROM units WHERE valid_to IS NULL")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		have[c] = true
+	}
+	out := make([]wangge.Unit, 0, len(units))
+	for _, u := range units {
+		if !have[u.Code] {
+			out = append(out, u)
+		}
+	}
+	return out, rows.Err()
 }

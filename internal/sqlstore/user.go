@@ -343,3 +343,63 @@ func (db *DB) SetPassword(ctx context.Context, username, pw string) error {
 		return err
 	})
 }
+
+// LoadUsers bulk-creates users who share one password hash, with their
+// assignments, in one transaction (administrators only). It exists for the
+// demo and for importing staff lists, where hashing thousands of passwords
+// one by one would take minutes; every user should change the password.
+func (db *DB) LoadUsers(ctx context.Context, users []wangge.User, passwordHash string) error {
+	if err := requireAdmin(ctx, "load users"); err != nil {
+		return err
+	}
+	for i := range users {
+		if err := users[i].Validate(); err != nil {
+			return prefixFields(err, fmt.Sprintf("users[%d].", i))
+		}
+	}
+	now := db.Now()
+	return db.Transact(ctx, func(tx *Tx) error {
+		codes := map[string]bool{}
+		for _, u := range users {
+			for _, c := range u.Units {
+				codes[c] = true
+			}
+		}
+		known, err := tx.unitsByCode(ctx, codes)
+		if err != nil {
+			return err
+		}
+		for i, u := range users {
+			for _, c := range u.Units {
+				if known[c] == nil {
+					return wangge.FieldError(fmt.Sprintf("users[%d].units", i), "unknown unit "+c)
+				}
+			}
+		}
+		first, err := tx.reserveIDs(ctx, "users", len(users))
+		if err != nil {
+			return err
+		}
+		err = tx.bulkInsert(ctx, "users", []string{"id", "username", "name", "role", "department_id", "password_hash", "disabled", "created_at"}, len(users),
+			func(i int, dst []any) []any {
+				u := &users[i]
+				u.ID, u.CreatedAt = first+int64(i), now
+				return append(dst, u.ID, u.Username, u.Name, string(u.Role), u.DepartmentID, passwordHash, u.Disabled, now)
+			})
+		if isUniqueViolation(err) {
+			return wangge.Errorf(wangge.ECONFLICT, "one of these usernames already exists")
+		}
+		if err != nil {
+			return err
+		}
+		var pairs [][2]any
+		for _, u := range users {
+			for _, code := range wangge.NormalizeRoots(u.Units) {
+				pairs = append(pairs, [2]any{u.ID, code})
+			}
+		}
+		return tx.bulkInsert(ctx, "assignments", []string{"user_id", "unit_code"}, len(pairs), func(i int, dst []any) []any {
+			return append(dst, pairs[i][0], pairs[i][1])
+		})
+	})
+}

@@ -1,0 +1,121 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/sqlstore"
+	"github.com/wangge/wangge/internal/territory"
+)
+
+// route is one endpoint: what it is, what it takes and answers (for the
+// OpenAPI document), and its handler.
+type route struct {
+	Method, Path string
+	Tag, Summary string
+	Auth         bool  // a logged-in user is required
+	MaxBody      int64 // request body limit; 0 means DefaultMaxBody
+	Query        []param
+	Body         any // request body type, for the document
+	Resp         any // 2xx response body type
+	Status       int // success status; 0 means 200
+	h            func(http.ResponseWriter, *http.Request) error
+}
+
+type param struct{ Name, Type, Doc string }
+
+var (
+	pageQuery = []param{{"limit", "integer", "page size (default 50 or 100, at most 1000)"}, {"offset", "integer", "rows to skip"}}
+	regQuery  = append([]param{{"unit", "string", "unit code: only this subtree"}, {"q", "string", "text search"}}, pageQuery...)
+)
+
+// routeTable lists every API route: the one place to look.
+func (s *Server) routeTable() []route {
+	return []route{
+		{Method: "POST", Path: "/api/v1/auth/login", Tag: "auth", Summary: "Log in with a username and password; returns a bearer token",
+			Body: loginRequest{}, Resp: loginResponse{}, h: s.login},
+		{Method: "POST", Path: "/api/v1/auth/logout", Tag: "auth", Summary: "End the current session", Auth: true, Status: 204, h: s.logout},
+		{Method: "GET", Path: "/api/v1/me", Tag: "auth", Summary: "The logged-in user", Auth: true, Resp: wangge.User{}, h: s.me},
+
+		{Method: "GET", Path: "/api/v1/units", Tag: "territory", Summary: "List units in the caller's scope", Auth: true,
+			Query: append([]param{{"level", "string", "province, city, county, street, community, grid, micro_grid or building"},
+				{"parent", "string", "parent unit code"}, {"under", "string", "any unit in this subtree"}, {"q", "string", "name contains"},
+				{"as_of", "string", "RFC 3339 time: the versions valid then"}}, pageQuery...),
+			Resp: page[*wangge.Unit]{}, h: s.listUnits},
+		{Method: "POST", Path: "/api/v1/units", Tag: "territory", Summary: "Create a unit (administrators)", Auth: true,
+			Body: unitRequest{}, Resp: unitResponse{}, Status: 201, h: s.createUnit},
+		{Method: "POST", Path: "/api/v1/units/import", Tag: "territory", Summary: "Import a GeoJSON FeatureCollection of units in one transaction (administrators)", Auth: true,
+			MaxBody: 64 << 20, Query: []param{{"crs", "string", "wgs84 (default), gcj02 or bd09"}, {"level", "string", "level of features that do not say"}, {"parent", "string", "parent code of features that do not say"}},
+			Body: map[string]any{}, Resp: importResponse{}, Status: 201, h: s.importUnits},
+		{Method: "GET", Path: "/api/v1/units/{code}", Tag: "territory", Summary: "A unit with its boundary and ancestors", Auth: true, Resp: unitResponse{}, h: s.getUnit},
+		{Method: "PUT", Path: "/api/v1/units/{code}", Tag: "territory", Summary: "Revise a unit: opens a new version, the old one stays in history (administrators)", Auth: true,
+			MaxBody: 16 << 20, Body: unitRevision{}, Resp: unitResponse{}, h: s.reviseUnit},
+		{Method: "DELETE", Path: "/api/v1/units/{code}", Tag: "territory", Summary: "Retire a unit and its subtree (first step of a split or merge; administrators)", Auth: true,
+			Resp: retireResponse{}, h: s.retireUnit},
+		{Method: "GET", Path: "/api/v1/units/{code}/versions", Tag: "territory", Summary: "Every version of a unit", Auth: true, Resp: []unitResponse{}, h: s.unitVersions},
+		{Method: "GET", Path: "/api/v1/boundaries", Tag: "territory", Summary: "Boundaries as a GeoJSON FeatureCollection, for maps", Auth: true,
+			Query: append([]param{{"level", "string", "unit level"}, {"under", "string", "subtree"}}, pageQuery...), Resp: featureCollection{}, h: s.boundaries},
+		{Method: "GET", Path: "/api/v1/locate", Tag: "territory", Summary: "The chain of units containing a point (no login needed)",
+			Query: []param{{"lat", "number", "latitude"}, {"lon", "number", "longitude"}, {"crs", "string", "wgs84 (default), gcj02 or bd09"}},
+			Resp: locateResponse{}, h: s.locate},
+
+		{Method: "GET", Path: "/api/v1/buildings", Tag: "registry", Summary: "List buildings in scope", Auth: true, Query: regQuery, Resp: page[*wangge.Building]{}, h: s.listBuildings},
+		{Method: "POST", Path: "/api/v1/buildings", Tag: "registry", Summary: "Register a building", Auth: true, Body: buildingRequest{}, Resp: wangge.Building{}, Status: 201, h: s.createBuilding},
+		{Method: "GET", Path: "/api/v1/buildings/{id}", Tag: "registry", Summary: "A building", Auth: true, Resp: wangge.Building{}, h: s.getBuilding},
+		{Method: "GET", Path: "/api/v1/households", Tag: "registry", Summary: "List households in scope", Auth: true,
+			Query: append([]param{{"building", "integer", "building id"}, {"tag", "string", "household tag, e.g. rented"}}, regQuery...), Resp: page[*wangge.Household]{}, h: s.listHouseholds},
+		{Method: "POST", Path: "/api/v1/households", Tag: "registry", Summary: "Register a household", Auth: true, Body: wangge.Household{}, Resp: wangge.Household{}, Status: 201, h: s.createHousehold},
+		{Method: "GET", Path: "/api/v1/households/{id}", Tag: "registry", Summary: "A household", Auth: true, Resp: wangge.Household{}, h: s.getHousehold},
+		{Method: "GET", Path: "/api/v1/persons", Tag: "registry", Summary: "List persons in scope, identifiers masked", Auth: true,
+			Query: append([]param{{"household", "integer", "household id"}, {"tag", "string", "elderly_alone, left_behind, disabled, low_income, special"},
+				{"care_tier", "string", "high_risk, key or general"}, {"visit_due", "string", "RFC 3339 time or 'now': next visit due by then"},
+				{"id_number", "string", "exact ID number (found by keyed hash)"}, {"phone", "string", "exact phone"}}, regQuery...),
+			Resp: page[*wangge.Person]{}, h: s.listPersons},
+		{Method: "POST", Path: "/api/v1/persons", Tag: "registry", Summary: "Register a person (ID number validated, sex and birth date derived)", Auth: true,
+			Body: personRequest{}, Resp: wangge.Person{}, Status: 201, h: s.createPerson},
+		{Method: "GET", Path: "/api/v1/persons/{id}", Tag: "registry", Summary: "A person, identifiers masked", Auth: true, Resp: wangge.Person{}, h: s.getPerson},
+		{Method: "POST", Path: "/api/v1/persons/{id}/reveal", Tag: "registry", Summary: "The full ID number or phone; writes an access log row", Auth: true,
+			Body: revealRequest{}, Resp: revealResponse{}, h: s.reveal},
+		{Method: "GET", Path: "/api/v1/persons/{id}/visits", Tag: "registry", Summary: "Visits to a person, newest first", Auth: true, Query: pageQuery, Resp: page[*wangge.Visit]{}, h: s.listVisits},
+		{Method: "POST", Path: "/api/v1/persons/{id}/visits", Tag: "registry", Summary: "Record a visit; moves the next due date by care tier", Auth: true,
+			Body: visitRequest{}, Resp: wangge.Visit{}, Status: 201, h: s.recordVisit},
+		{Method: "GET", Path: "/api/v1/access-log", Tag: "registry", Summary: "Reveals of personal identifiers (administrators)", Auth: true,
+			Query: append([]param{{"person", "integer", "person id"}}, pageQuery...), Resp: page[*sqlstore.AccessLogEntry]{}, h: s.accessLog},
+
+		{Method: "GET", Path: "/api/v1/users", Tag: "people", Summary: "List users (administrators)", Auth: true,
+			Query: append([]param{{"role", "string", "role"}}, pageQuery...), Resp: page[*wangge.User]{}, h: s.listUsers},
+		{Method: "POST", Path: "/api/v1/users", Tag: "people", Summary: "Create a user (administrators)", Auth: true, Body: userRequest{}, Resp: wangge.User{}, Status: 201, h: s.createUser},
+		{Method: "GET", Path: "/api/v1/users/{id}", Tag: "people", Summary: "A user (administrators, or oneself)", Auth: true, Resp: wangge.User{}, h: s.getUser},
+		{Method: "PUT", Path: "/api/v1/users/{id}/assignments", Tag: "people", Summary: "Set the units a user covers (1+N; administrators)", Auth: true,
+			Body: assignmentsRequest{}, Resp: wangge.User{}, h: s.setAssignments},
+		{Method: "GET", Path: "/api/v1/departments", Tag: "people", Summary: "Departments serving the caller's area", Auth: true, Resp: []*wangge.Department{}, h: s.listDepartments},
+		{Method: "POST", Path: "/api/v1/departments", Tag: "people", Summary: "Create a department (administrators)", Auth: true, Body: wangge.Department{}, Resp: wangge.Department{}, Status: 201, h: s.createDepartment},
+	}
+}
+
+// Types used only by the territory routes.
+type (
+	importResponse struct {
+		Created int `json:"created"`
+	}
+	retireResponse struct {
+		Retired int `json:"retired"`
+	}
+	featureCollection struct {
+		Type     string    `json:"type"`
+		Features []feature `json:"features"`
+		Total    int       `json:"total"`
+	}
+	feature struct {
+		Type       string         `json:"type"`
+		ID         int64          `json:"id"`
+		Properties map[string]any `json:"properties"`
+		Geometry   rawJSON        `json:"geometry"`
+	}
+	locateResponse struct {
+		Lat   float64         `json:"lat"`
+		Lon   float64         `json:"lon"`
+		CRS   string          `json:"crs"`
+		Units []territory.Hit `json:"units"`
+	}
+)
