@@ -57,7 +57,7 @@ func (s *Server) routeTable() []route {
 			Query: append([]param{{"level", "string", "unit level"}, {"under", "string", "subtree"}}, pageQuery...), Resp: featureCollection{}, h: s.boundaries},
 		{Method: "GET", Path: "/api/v1/locate", Tag: "territory", Summary: "The chain of units containing a point (no login needed)",
 			Query: []param{{"lat", "number", "latitude"}, {"lon", "number", "longitude"}, {"crs", "string", "wgs84 (default), gcj02 or bd09"}},
-			Resp: locateResponse{}, h: s.locate},
+			Resp:  locateResponse{}, h: s.locate},
 
 		{Method: "GET", Path: "/api/v1/buildings", Tag: "registry", Summary: "List buildings in scope", Auth: true, Query: regQuery, Resp: page[*wangge.Building]{}, h: s.listBuildings},
 		{Method: "POST", Path: "/api/v1/buildings", Tag: "registry", Summary: "Register a building", Auth: true, Body: buildingRequest{}, Resp: wangge.Building{}, Status: 201, h: s.createBuilding},

@@ -84,13 +84,13 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		// across application crashes in WAL mode and much faster than FULL.
 		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
 		path := "file:" + (&url.URL{Path: dsn}).EscapedPath()
-		w, err := sql.Open("sqlite", path+"?"+pragmas+"&_txlock=immediate")
+		w, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=cache_size(-32768)&_pragma=temp_store(memory)&_txlock=immediate")
 		if err != nil {
 			return nil, fmt.Errorf("open sqlite: %w", err)
 		}
 		w.SetMaxOpenConns(1)
 		w.SetConnMaxIdleTime(0)
-		r, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=query_only(1)")
+		r, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=cache_size(-32768)&_pragma=mmap_size(1073741824)&_pragma=query_only(1)")
 		if err != nil {
 			w.Close()
 			return nil, fmt.Errorf("open sqlite: %w", err)

@@ -80,14 +80,16 @@ func (db *DB) LoadRegistry(ctx context.Context, buildings []wangge.Building, hou
 		if err != nil {
 			return err
 		}
-		err = tx.bulkInsert(ctx, "persons", personInsertCols, len(persons), func(i int, dst []any) []any {
-			p := &persons[i]
-			var household any
-			if p.HouseholdID >= 0 {
-				household = h0 + p.HouseholdID
-			}
-			personRows[i][0] = household
-			return append(dst, personRows[i]...)
+		err = tx.withIndexesDeferred(ctx, "persons", func() error {
+			return tx.bulkInsert(ctx, "persons", personInsertCols, len(persons), func(i int, dst []any) []any {
+				p := &persons[i]
+				var household any
+				if p.HouseholdID >= 0 {
+					household = h0 + p.HouseholdID
+				}
+				personRows[i][0] = household
+				return append(dst, personRows[i]...)
+			})
 		})
 		if isUniqueViolation(err) {
 			return wangge.Errorf(wangge.ECONFLICT, "a person with one of these ID numbers is already registered")

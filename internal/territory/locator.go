@@ -40,9 +40,9 @@ type levelIndex struct {
 
 // Locator holds the current snapshot; lookups never block on a rebuild.
 type Locator struct {
-	db   *sqlstore.DB
-	cur  atomic.Pointer[snapshot]
-	mu   sync.Mutex // one rebuild at a time
+	db     *sqlstore.DB
+	cur    atomic.Pointer[snapshot]
+	mu     sync.Mutex // one rebuild at a time
 	Logger *slog.Logger
 }
 

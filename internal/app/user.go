@@ -1,0 +1,113 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/sqlstore"
+)
+
+func (env *Env) userCmd(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError{"user: add, list or passwd"}
+	}
+	var c Config
+	fs := flag.NewFlagSet("user "+args[0], flag.ContinueOnError)
+	c.flags(fs, "wangge-data")
+	username := fs.String("username", "", "login name")
+	name := fs.String("name", "", "display name")
+	role := fs.String("role", "", "role: "+roleList())
+	units := fs.String("units", "", "comma-separated codes of the units the user covers")
+	pw := fs.String("password", "", "password (else WANGGE_PASSWORD or standard input)")
+	if err := parse(fs, args[1:], env.Stderr); err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, c.dsn())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
+	sys := System(ctx)
+	switch args[0] {
+	case "add":
+		p, err := env.password(*pw)
+		if err != nil {
+			return err
+		}
+		u := &wangge.User{Username: *username, Name: *name, Role: wangge.Role(*role), Units: splitList(*units)}
+		if err := db.CreateUser(sys, u, p); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "created user %s (id %d, role %s, units %s)\n", u.Username, u.ID, u.Role, strings.Join(u.Units, ","))
+		return nil
+	case "passwd":
+		p, err := env.password(*pw)
+		if err != nil {
+			return err
+		}
+		if err := db.SetPassword(sys, *username, p); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "password of %s changed; its sessions were ended\n", *username)
+		return nil
+	case "list":
+		users, total, err := db.Users(sys, wangge.Role(*role), 1000, 0)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tUSERNAME\tNAME\tROLE\tUNITS")
+		for _, u := range users {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", u.ID, u.Username, u.Name, u.Role, strings.Join(u.Units, ","))
+		}
+		tw.Flush()
+		if total > len(users) {
+			fmt.Fprintf(env.Stdout, "(%d of %d shown)\n", len(users), total)
+		}
+		return nil
+	}
+	return usageError{fmt.Sprintf("user: unknown subcommand %q", args[0])}
+}
+
+func roleList() string {
+	var s []string
+	for _, r := range wangge.Roles {
+		s = append(s, string(r))
+	}
+	return strings.Join(s, ", ")
+}
+
+// password takes the flag, else WANGGE_PASSWORD, else one line of standard
+// input; with none of them it fails rather than wait.
+func (env *Env) password(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
+	}
+	if v := os.Getenv("WANGGE_PASSWORD"); v != "" {
+		return v, nil
+	}
+	if env.Stdin == nil {
+		return "", wangge.FieldError("password", "required: --password, WANGGE_PASSWORD or standard input")
+	}
+	if f, ok := env.Stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			fmt.Fprint(env.Stderr, "password: ")
+		}
+	}
+	line, err := bufio.NewReader(env.Stdin).ReadString('\n')
+	line = strings.TrimRight(line, "\r\n")
+	if line == "" {
+		return "", wangge.FieldError("password", "required: --password, WANGGE_PASSWORD or standard input")
+	}
+	_ = err // a last line without a newline is fine
+	return line, nil
+}
