@@ -35,6 +35,7 @@ func (env *Env) importCmd(ctx context.Context, args []string) error {
 		level := fs.String("level", "", "level of features whose properties do not say")
 		parent := fs.String("parent", "", "parent code of features whose properties do not say")
 		crsName := fs.String("crs", "wgs84", "coordinate system of the file: wgs84, gcj02 (Amap, Tencent, DataV) or bd09 (Baidu)")
+		update := fs.Bool("update", false, "give existing units these boundaries (a new version each) instead of creating units")
 		// Flags may come before or after the file name.
 		var file string
 		rest := args[1:]
@@ -58,7 +59,7 @@ func (env *Env) importCmd(ctx context.Context, args []string) error {
 		if lv != "" && !lv.Valid() {
 			return wangge.FieldError("level", "unknown level "+*level)
 		}
-		return env.importGeoJSON(ctx, &c, file, territory.Defaults{Level: lv, ParentCode: *parent, CRS: crs})
+		return env.importGeoJSON(ctx, &c, file, territory.Defaults{Level: lv, ParentCode: *parent, CRS: crs}, *update)
 	}
 	return usageError{fmt.Sprintf("import: unknown source %q (divisions or geojson)", args[0])}
 }
@@ -92,7 +93,7 @@ func (env *Env) importDivisions(ctx context.Context, c *Config, dir, under strin
 	return nil
 }
 
-func (env *Env) importGeoJSON(ctx context.Context, c *Config, file string, d territory.Defaults) error {
+func (env *Env) importGeoJSON(ctx context.Context, c *Config, file string, d territory.Defaults, update bool) error {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return err
@@ -108,6 +109,14 @@ func (env *Env) importGeoJSON(ctx context.Context, c *Config, file string, d ter
 	defer db.Close()
 	if err := db.CheckSchema(ctx); err != nil {
 		return err
+	}
+	if update {
+		n, err := db.SetBoundaries(System(ctx), units)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "gave %d existing units new boundaries from %s\n", n, file)
+		return nil
 	}
 	if err := db.CreateUnits(System(ctx), units); err != nil {
 		return err

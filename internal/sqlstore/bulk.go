@@ -7,9 +7,12 @@ import (
 	"strings"
 )
 
-// maxParams bounds the parameters of one statement: SQLite allows 32766 and
-// PostgreSQL 65535; a few thousand rows per statement is where the gain ends.
-const maxParams = 16000
+// maxParams bounds the parameters of one statement (SQLite allows 32766,
+// PostgreSQL 65535). Beyond a few hundred rows per statement nothing is
+// gained, and smaller bind buffers are reused rather than freed (measured on
+// the national division import: 16,000 vs 4,000 parameters, 4,000 as fast or
+// faster).
+const maxParams = 4000
 
 // bulkInsert inserts n rows into table, many rows per statement, through two
 // prepared statements (full chunks and the last partial one). row appends the

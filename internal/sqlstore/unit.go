@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -117,7 +118,9 @@ func (tx *Tx) createUnits(ctx context.Context, units []wangge.Unit) error {
 			u.ValidFrom = now
 		}
 	}
-	err = tx.bulkInsert(ctx, "units", unitInsertCols, len(units), func(i int, dst []any) []any { return unitArgs(&units[i], dst) })
+	err = tx.withIndexesDeferred(ctx, "units", func() error {
+		return tx.bulkInsert(ctx, "units", unitInsertCols, len(units), func(i int, dst []any) []any { return unitArgs(&units[i], dst) })
+	})
 	if isUniqueViolation(err) {
 		return wangge.Errorf(wangge.ECONFLICT, "a unit with one of these codes already exists")
 	}
@@ -487,4 +490,51 @@ func (db *DB) NewCodes(ctx context.Context, units []wangge.Unit) ([]wangge.Unit,
 		}
 	}
 	return out, rows.Err()
+}
+
+// SetBoundaries gives existing units new boundaries (and, where given,
+// household and population counts) in one transaction: each changed unit
+// gets a new version, so records made under the old outline keep it. It is
+// the import path for outlines of units already created from code tables.
+func (db *DB) SetBoundaries(ctx context.Context, units []wangge.Unit) (int, error) {
+	if err := requireAdmin(ctx, "change the territory"); err != nil {
+		return 0, err
+	}
+	err := db.Transact(ctx, func(tx *Tx) error {
+		now := db.Now()
+		for i := range units {
+			in := &units[i]
+			cur, err := scanUnit(tx.queryRow(ctx, "SELECT "+unitCols+", boundary FROM units WHERE code = ? AND valid_to IS NULL", in.Code), true)
+			if err != nil {
+				if errors.Is(err, sql.ErrNoRows) {
+					return wangge.FieldError(fmt.Sprintf("units[%d].code", i), "no such unit "+in.Code)
+				}
+				return err
+			}
+			if in.Level.Valid() && in.Level != cur.Level {
+				return wangge.FieldError(fmt.Sprintf("units[%d].level", i), fmt.Sprintf("unit %s is a %s, not a %s", in.Code, cur.Level, in.Level))
+			}
+			cur.Boundary, cur.BBox = in.Boundary, in.BBox
+			if in.Households > 0 {
+				cur.Households = in.Households
+			}
+			if in.Population > 0 {
+				cur.Population = in.Population
+			}
+			if _, err := tx.exec(ctx, "UPDATE units SET valid_to = ? WHERE id = ?", now, cur.ID); err != nil {
+				return err
+			}
+			cur.Version++
+			cur.ValidFrom = now
+			if _, err := tx.exec(ctx, "INSERT INTO units ("+strings.Join(unitInsertCols, ", ")+") VALUES ("+
+				strings.TrimSuffix(strings.Repeat("?, ", len(unitInsertCols)), ", ")+")", unitArgs(cur, nil)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(units), nil
 }

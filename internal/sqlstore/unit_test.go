@@ -133,3 +133,32 @@ func TestUnitVersions(t *testing.T) {
 		}
 	})
 }
+
+func TestSetBoundaries(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedTree(t, db)
+		b := `{"type":"MultiPolygon","coordinates":[[[[0,0],[1,0],[1,1],[0,0]]]]}`
+		in := []wangge.Unit{
+			{Code: "360730100001", Level: wangge.LevelCommunity, Boundary: b, BBox: &[4]float64{0, 0, 1, 1}, Households: 900},
+			{Code: "360730100009", Boundary: b},
+		}
+		_, err := db.SetBoundaries(asAdmin(), in)
+		if wangge.ErrorFields(err)["units[1].code"] == "" {
+			t.Fatalf("unknown code: %v", err)
+		}
+		if u, _ := db.Unit(asAdmin(), "360730100001"); u.Version != 1 {
+			t.Fatal("a failed update changed a unit")
+		}
+		_, err = db.SetBoundaries(asAdmin(), []wangge.Unit{{Code: "360730100001", Level: wangge.LevelGrid, Boundary: b}})
+		mustCode(t, err, wangge.EINVALID)
+		if n, err := db.SetBoundaries(asAdmin(), in[:1]); err != nil || n != 1 {
+			t.Fatal(n, err)
+		}
+		u, _ := db.Unit(asAdmin(), "360730100001")
+		if u.Version != 2 || u.Boundary != b || u.Households != 900 || u.NameZH != "中山南路社区" {
+			t.Errorf("after update: %+v", u)
+		}
+		_, err = db.SetBoundaries(as(&wangge.User{Role: wangge.RoleCadre, Units: []string{"360730"}}), in[:1])
+		mustCode(t, err, wangge.EFORBIDDEN)
+	})
+}

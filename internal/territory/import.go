@@ -28,7 +28,7 @@ func Boundary(mp geo.MultiPolygon, from geo.CRS) (string, *[4]float64) {
 
 // UnitsFromGeoJSON reads a FeatureCollection of unit boundaries. Properties
 // read: code (or adcode, street_code), name / name_zh, name_en, level,
-// parent_code (or parent), type, households, population. Coordinates are
+// parent_code (or parent, district_adcode), type, households, population. Coordinates are
 // converted from d.CRS to WGS84.
 func UnitsFromGeoJSON(data []byte, d Defaults) ([]wangge.Unit, error) {
 	features, err := geo.ParseFeatureCollection(data)
@@ -46,7 +46,7 @@ func UnitsFromGeoJSON(data []byte, d Defaults) ([]wangge.Unit, error) {
 		if !u.Level.Valid() {
 			u.Level = d.Level
 		}
-		u.ParentCode = str(f.Properties, "parent_code")
+		u.ParentCode = str(f.Properties, "parent_code", "parent", "district_adcode")
 		if u.ParentCode == "" {
 			u.ParentCode = d.ParentCode
 		}
