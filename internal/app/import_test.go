@@ -54,6 +54,7 @@ func TestCLIErrors(t *testing.T) {
 		{[]string{"frobnicate"}, 2, "unknown command"},
 		{[]string{"serve", "--nope"}, 2, "flag provided but not defined"},
 		{[]string{"user", "add", "--data", dir, "--username", "x"}, 1, "schema is at version 0"},
+		{[]string{"serve", "--data", dir, "--addr", "127.0.0.1:0"}, 1, "run `wangge migrate"},
 		{[]string{"import", "geojson", "--data", dir}, 2, "a file is required"},
 		{[]string{"import", "geojson", "missing.json", "--data", dir, "--crs", "mars"}, 2, "crs"},
 	}

@@ -163,6 +163,30 @@ func TestAuth(t *testing.T) {
 		}
 		e.do("gw1", "POST", "/api/v1/auth/logout", nil, 204, nil)
 		e.do("gw1", "GET", "/api/v1/me", nil, 401, nil)
+
+		// The web UI's login: an HttpOnly, SameSite=Lax cookie, no token in the body.
+		resp, err := http.Post(e.srv.URL+"/api/v1/auth/login", "application/json", strings.NewReader(`{"username":"gw2","password":"password-gw2","cookie":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		var c *http.Cookie
+		for _, x := range resp.Cookies() {
+			if x.Name == httpapi.SessionCookie {
+				c = x
+			}
+		}
+		if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || strings.Contains(string(body), c.Value) {
+			t.Fatalf("cookie login: %+v, body %s", c, body)
+		}
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/me", nil)
+		req.AddCookie(c)
+		resp, err = http.DefaultClient.Do(req)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("me with cookie: %v %v", resp.StatusCode, err)
+		}
+		resp.Body.Close()
 	})
 }
 

@@ -10,10 +10,13 @@ import (
 type loginRequest struct {
 	Username string `json:"username"`
 	Password string `json:"password"`
+	// Cookie asks for the session as an HttpOnly, SameSite=Lax cookie (the
+	// web UI) instead of only a bearer token.
+	Cookie bool `json:"cookie,omitempty"`
 }
 
 type loginResponse struct {
-	Token     string       `json:"token"`
+	Token     string       `json:"token,omitempty"`
 	ExpiresAt time.Time    `json:"expires_at"`
 	User      *wangge.User `json:"user"`
 }
@@ -40,11 +43,22 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	token, u, err := s.DB.Login(r.Context(), req.Username, req.Password, "api")
+	kind := "api"
+	if req.Cookie {
+		kind = "web"
+	}
+	token, u, err := s.DB.Login(r.Context(), req.Username, req.Password, kind)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, 200, loginResponse{Token: token, ExpiresAt: s.DB.Now().Add(sessionTTL()), User: u})
+	expires := s.DB.Now().Add(sessionTTL())
+	resp := loginResponse{Token: token, ExpiresAt: expires, User: u}
+	if req.Cookie {
+		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", Expires: expires,
+			HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil})
+		resp.Token = "" // a page's script has no use for it: the cookie carries it
+	}
+	writeJSON(w, 200, resp)
 	return nil
 }
 
