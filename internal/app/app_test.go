@@ -141,3 +141,16 @@ func TestDemoCounty(t *testing.T) {
 func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// BenchmarkSeedDemo creates the demo county in a fresh SQLite database: the
+// work `wangge demo` does between an empty directory and serving.
+func BenchmarkSeedDemo(b *testing.B) {
+	for b.Loop() {
+		b.StopTimer()
+		db := sqlstoretest.MustOpenDB(b, b.TempDir()+"/demo.db")
+		b.StartTimer()
+		if _, err := app.SeedDemo(context.Background(), db, "admin-pass-1", quiet); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,312 @@
+package wangge
+
+import (
+	"fmt"
+	"time"
+)
+
+// Status is where a case stands in the closed loop (GB/T 30428 workflow with
+// the level-by-level reporting of the comprehensive-governance systems).
+type Status string
+
+// Case statuses.
+const (
+	StatusReported   Status = "reported"    // 上报: received, not yet accepted
+	StatusAccepted   Status = "accepted"    // 受理: filed, waiting for dispatch at its level
+	StatusDispatched Status = "dispatched"  // 派遣: sent to a department
+	StatusInProgress Status = "in_progress" // 处置中
+	StatusHandled    Status = "handled"     // 处置完毕: waiting for on-site verification
+	StatusVerified   Status = "verified"    // 核查通过
+	StatusClosed     Status = "closed"      // 结案
+	StatusRated      Status = "rated"       // 评价
+	StatusRejected   Status = "rejected"    // 不予受理
+	StatusMerged     Status = "merged"      // 重复诉求并单
+	StatusSuspended  Status = "suspended"   // 挂起: the clock stops
+)
+
+// Open reports whether a case in this status still needs work (Open311's
+// "open"); closed, rated, rejected and merged cases are done.
+func (s Status) Open() bool {
+	switch s {
+	case StatusClosed, StatusRated, StatusRejected, StatusMerged:
+		return false
+	}
+	return true
+}
+
+// Action is something a person does to a case.
+type Action string
+
+// Actions. Every one that succeeds is a row in the case's timeline.
+const (
+	ActAccept           Action = "accept"
+	ActReject           Action = "reject"
+	ActMerge            Action = "merge"
+	ActDispatch         Action = "dispatch"
+	ActReturn           Action = "return"       // the department says it is not theirs: back to the centre, a wrong dispatch
+	ActEscalate         Action = "escalate"     // 逐级转报: up to the parent level
+	ActSelfResolve      Action = "self_resolve" // 小事不出格: resolved inside the grid
+	ActStart            Action = "start"
+	ActFinish           Action = "finish"
+	ActVerifyOK         Action = "verify_ok"
+	ActVerifyFail       Action = "verify_fail" // rework: back to the handler
+	ActClose            Action = "close"
+	ActRate             Action = "rate"
+	ActRequestExtension Action = "request_extension" // 延期申请
+	ActApproveExtension Action = "approve_extension"
+	ActDenyExtension    Action = "deny_extension"
+	ActSuspend          Action = "suspend"
+	ActResume           Action = "resume"
+	ActUrgent           Action = "urgent"    // 加急
+	ActSupervise        Action = "supervise" // 督办: a yellow or red card
+	ActComment          Action = "comment"
+)
+
+// rule is one line of the workflow table: in which statuses an action may be
+// taken, by which roles, and the status it leads to ("" keeps the status).
+type rule struct {
+	from  []Status
+	to    Status
+	roles []Role
+}
+
+var (
+	centre   = []Role{RoleAdmin, RoleOperator}
+	cadres   = []Role{RoleAdmin, RoleOperator, RoleCadre}
+	gridSide = []Role{RoleGridLeader, RoleGridWorker, RoleGridWorkerPart, RoleMicroGridMember}
+	openWork = []Status{StatusAccepted, StatusDispatched, StatusInProgress}
+	allOpen  = []Status{StatusReported, StatusAccepted, StatusDispatched, StatusInProgress, StatusHandled, StatusVerified, StatusSuspended}
+)
+
+func roles(groups ...[]Role) []Role {
+	var out []Role
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+// Workflow is the whole state machine: which role may do which action in
+// which status, and where it leads. Suspend and resume are special: resume
+// returns to the status the case was suspended in.
+var Workflow = map[Action]rule{
+	ActAccept:           {[]Status{StatusReported}, StatusAccepted, roles(cadres, []Role{RoleGridLeader})},
+	ActReject:           {[]Status{StatusReported}, StatusRejected, roles(cadres, []Role{RoleGridLeader})},
+	ActMerge:            {[]Status{StatusReported, StatusAccepted}, StatusMerged, cadres},
+	ActDispatch:         {[]Status{StatusAccepted}, StatusDispatched, cadres},
+	ActReturn:           {[]Status{StatusDispatched, StatusInProgress}, StatusAccepted, []Role{RoleDepartment}},
+	ActEscalate:         {openWork, StatusAccepted, roles(cadres, gridSide, []Role{RoleGridPolice})},
+	ActSelfResolve:      {[]Status{StatusReported, StatusAccepted}, StatusHandled, roles(gridSide, []Role{RoleGridPolice})},
+	ActStart:            {[]Status{StatusDispatched}, StatusInProgress, []Role{RoleDepartment}},
+	ActFinish:           {[]Status{StatusInProgress}, StatusHandled, []Role{RoleDepartment}},
+	ActVerifyOK:         {[]Status{StatusHandled}, StatusVerified, roles(gridSide, []Role{RoleCadre, RoleGridPolice})},
+	ActVerifyFail:       {[]Status{StatusHandled}, StatusInProgress, roles(gridSide, []Role{RoleCadre, RoleGridPolice})},
+	ActClose:            {[]Status{StatusVerified}, StatusClosed, cadres},
+	ActRate:             {[]Status{StatusClosed}, StatusRated, roles(centre, []Role{RoleResident})},
+	ActRequestExtension: {[]Status{StatusDispatched, StatusInProgress}, "", []Role{RoleDepartment}},
+	ActApproveExtension: {[]Status{StatusDispatched, StatusInProgress}, "", centre},
+	ActDenyExtension:    {[]Status{StatusDispatched, StatusInProgress}, "", centre},
+	ActSuspend:          {openWork, StatusSuspended, centre},
+	ActResume:           {[]Status{StatusSuspended}, "", centre},
+	ActUrgent:           {allOpen, "", cadres},
+	ActSupervise:        {allOpen, "", cadres},
+	ActComment:          {allOpen, "", roles(cadres, gridSide, []Role{RoleDepartment, RoleGridPolice})},
+}
+
+// Case is the part of a case the workflow decides on.
+type Case struct {
+	ID               int64
+	Status           Status
+	SuspendedFrom    Status // the status to resume to
+	Level            Level  // the level currently responsible (grid, community, street, county, city)
+	UnitCode         string
+	DepartmentID     *int64
+	ReporterID       *int64
+	Urgent           bool
+	ExtensionPending bool
+	Reworks          int
+	WrongDispatches  int
+	Escalations      int
+	Rating           int
+}
+
+// Step is a requested action with what it needs.
+type Step struct {
+	Action     Action
+	Actor      *User
+	Department *int64        // dispatch: the department to send to
+	Rating     int           // rate: 1..5
+	Extension  time.Duration // approve_extension: how much working time is added
+	Card       string        // supervise: yellow or red
+	Note       string
+	ToLevel    Level // escalate: skip to this level (越级); empty means the next one up
+	SurvivorID int64 // merge: the case this one is merged into
+}
+
+// Apply checks a step against the workflow and the case, and returns the
+// case as it is after the step. It does not touch c. The error is
+// forbidden when the actor's role may not take the action at all, and
+// conflict when the case's status does not allow it now.
+func Apply(c Case, s Step) (Case, error) {
+	r, ok := Workflow[s.Action]
+	if !ok {
+		return c, FieldError("action", fmt.Sprintf("unknown action %q", s.Action))
+	}
+	if s.Actor == nil {
+		return c, Errorf(EUNAUTHORIZED, "login required")
+	}
+	if !hasRole(r.roles, s.Actor.Role) {
+		return c, Errorf(EFORBIDDEN, "a %s may not %s a case", s.Actor.Role, s.Action)
+	}
+	if !hasStatus(r.from, c.Status) {
+		return c, Errorf(ECONFLICT, "cannot %s a case that is %s", s.Action, c.Status)
+	}
+	next := c
+	if r.to != "" {
+		next.Status = r.to
+	}
+	switch s.Action {
+	case ActDispatch:
+		if s.Department == nil {
+			return c, FieldError("department_id", "required to dispatch")
+		}
+		d := *s.Department
+		next.DepartmentID = &d
+	case ActReturn:
+		if len(s.Note) < 2 {
+			return c, FieldError("note", "say why the case is not yours")
+		}
+		next.WrongDispatches++
+		next.DepartmentID = nil
+		next.ExtensionPending = false
+	case ActEscalate:
+		to, err := escalationTarget(c.Level, s.ToLevel)
+		if err != nil {
+			return c, err
+		}
+		next.Level = to
+		next.Escalations++
+		next.DepartmentID = nil
+		next.ExtensionPending = false
+	case ActMerge:
+		if s.SurvivorID == 0 || s.SurvivorID == c.ID {
+			return c, FieldError("survivor_id", "the case to merge into")
+		}
+	case ActVerifyFail:
+		if len(s.Note) < 2 {
+			return c, FieldError("note", "say what is still wrong")
+		}
+		next.Reworks++
+	case ActRate:
+		if s.Rating < 1 || s.Rating > 5 {
+			return c, FieldError("rating", "1 to 5")
+		}
+		if s.Actor.Role == RoleResident && (c.ReporterID == nil || *c.ReporterID != s.Actor.ID) {
+			return c, Errorf(EFORBIDDEN, "only the reporter may rate a case")
+		}
+		next.Rating = s.Rating
+	case ActRequestExtension:
+		if c.ExtensionPending {
+			return c, Errorf(ECONFLICT, "an extension request is already pending")
+		}
+		if len(s.Note) < 2 {
+			return c, FieldError("note", "say why more time is needed")
+		}
+		next.ExtensionPending = true
+	case ActApproveExtension, ActDenyExtension:
+		if !c.ExtensionPending {
+			return c, Errorf(ECONFLICT, "no extension request is pending")
+		}
+		if s.Action == ActApproveExtension && s.Extension <= 0 {
+			return c, FieldError("extension", "how much time is granted")
+		}
+		next.ExtensionPending = false
+	case ActSuspend:
+		if len(s.Note) < 2 {
+			return c, FieldError("note", "say why the case waits")
+		}
+		next.SuspendedFrom = c.Status
+	case ActResume:
+		next.Status, next.SuspendedFrom = c.SuspendedFrom, ""
+	case ActUrgent:
+		if c.Urgent {
+			return c, Errorf(ECONFLICT, "the case is already urgent")
+		}
+		next.Urgent = true
+	case ActSupervise:
+		if s.Card != "yellow" && s.Card != "red" {
+			return c, FieldError("card", "yellow or red")
+		}
+	}
+	return next, nil
+}
+
+// EscalationLadder is the order in which a case that a level cannot resolve
+// is reported up (逐级转报): a city is the top of the platform.
+var EscalationLadder = []Level{LevelMicroGrid, LevelGrid, LevelCommunity, LevelStreet, LevelCounty, LevelCity}
+
+// escalationTarget is the next level up from cur, or to when it is given
+// (越级, for categories that skip levels) and lies above cur on the ladder.
+func escalationTarget(cur, to Level) (Level, error) {
+	pos := -1
+	for i, l := range EscalationLadder {
+		if l == cur {
+			pos = i
+		}
+	}
+	if pos < 0 || pos == len(EscalationLadder)-1 {
+		return "", Errorf(ECONFLICT, "a case at %s level has no level above it to escalate to", cur)
+	}
+	if to == "" {
+		return EscalationLadder[pos+1], nil
+	}
+	for _, l := range EscalationLadder[pos+1:] {
+		if l == to {
+			return to, nil
+		}
+	}
+	return "", FieldError("to_level", fmt.Sprintf("%s is not above %s", to, cur))
+}
+
+// Allowed lists the actions the user's role may take on the case now, for
+// the buttons of a case page.
+func Allowed(c Case, u *User) []Action {
+	var out []Action
+	for _, a := range actionOrder {
+		r := Workflow[a]
+		if hasRole(r.roles, u.Role) && hasStatus(r.from, c.Status) {
+			switch {
+			case a == ActRequestExtension && c.ExtensionPending,
+				(a == ActApproveExtension || a == ActDenyExtension) && !c.ExtensionPending,
+				a == ActUrgent && c.Urgent,
+				a == ActEscalate && c.Level == EscalationLadder[len(EscalationLadder)-1],
+				a == ActRate && u.Role == RoleResident && (c.ReporterID == nil || *c.ReporterID != u.ID):
+				continue
+			}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+var actionOrder = []Action{ActAccept, ActReject, ActMerge, ActDispatch, ActReturn, ActEscalate, ActSelfResolve, ActStart, ActFinish,
+	ActVerifyOK, ActVerifyFail, ActClose, ActRate, ActRequestExtension, ActApproveExtension, ActDenyExtension, ActSuspend, ActResume,
+	ActUrgent, ActSupervise, ActComment}
+
+func hasRole(rs []Role, r Role) bool {
+	for _, x := range rs {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+func hasStatus(ss []Status, s Status) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
