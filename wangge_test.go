@@ -189,3 +189,50 @@ func TestPersonValidate(t *testing.T) {
 		t.Error(diff)
 	}
 }
+
+func TestCatalogueValidate(t *testing.T) {
+	lim := wangge.Limits{Accept: wangge.Limit{Value: 1, Unit: "hours"}, Dispatch: wangge.Limit{Value: 2, Unit: "hours"},
+		Handle: wangge.Limit{Value: 3, Unit: "days"}, Verify: wangge.Limit{Value: 1, Unit: "days"}}
+	good := func() wangge.Catalogue {
+		return wangge.Catalogue{
+			Items: []wangge.DutyItem{{Code: "D01", NameZH: "市容环境巡查", NameEN: "City appearance patrol", GridDuty: true}},
+			Categories: []wangge.Category{
+				{Code: "01", Kind: wangge.KindEvent, NameZH: "市容环境", NameEN: "City appearance"},
+				{Code: "0101", Kind: wangge.KindEvent, NameZH: "暴露垃圾", NameEN: "Exposed rubbish", Item: "D01", Level: wangge.LevelGrid, Department: "cgj", Limits: lim},
+			},
+		}
+	}
+	c := good()
+	if err := c.Validate(map[string]bool{"cgj": true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := lim.Handle.Duration(7 * time.Hour); got != 21*time.Hour {
+		t.Errorf("3 working days of 7 h = %v", got)
+	}
+	tests := []struct {
+		name  string
+		edit  func(c *wangge.Catalogue)
+		field string
+	}{
+		{"leaf without major", func(c *wangge.Catalogue) { c.Categories[1].Code = "0201" }, "categories[1].code"},
+		{"three-digit code", func(c *wangge.Catalogue) { c.Categories[1].Code = "011" }, "categories[1].code"},
+		{"unknown item", func(c *wangge.Catalogue) { c.Categories[1].Item = "D99" }, "categories[1].item"},
+		{"kind differs from major", func(c *wangge.Catalogue) { c.Categories[1].Kind = wangge.KindDispute }, "categories[1].kind"},
+		{"missing limit", func(c *wangge.Catalogue) { c.Categories[1].Limits.Verify = wangge.Limit{} }, "categories[1].limits"},
+		{"bad unit", func(c *wangge.Catalogue) { c.Categories[1].Limits.Handle.Unit = "weeks" }, "categories[1].limits"},
+		{"unknown department", func(c *wangge.Catalogue) { c.Categories[1].Department = "nasa" }, "categories[1].department"},
+		{"skip below", func(c *wangge.Catalogue) { c.Categories[1].SkipToLevel = wangge.LevelMicroGrid }, "categories[1].skip_to_level"},
+		{"no English name", func(c *wangge.Catalogue) { c.Items[0].NameEN = "" }, "items[0].name"},
+		{"duplicate category", func(c *wangge.Catalogue) { c.Categories = append(c.Categories, c.Categories[1]) }, "categories[2].code"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := good()
+			tt.edit(&c)
+			err := c.Validate(map[string]bool{"cgj": true})
+			if wangge.ErrorFields(err)[tt.field] == "" {
+				t.Errorf("err = %v, want field %s", err, tt.field)
+			}
+		})
+	}
+}
