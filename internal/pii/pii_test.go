@@ -101,3 +101,10 @@ func BenchmarkEncrypt(b *testing.B) {
 		k.Encrypt("360730199001011234")
 	}
 }
+
+func BenchmarkHash(b *testing.B) {
+	k, _ := pii.New(bytes.Repeat([]byte{1}, 32))
+	for b.Loop() {
+		k.Hash("360730199001011234")
+	}
+}

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -40,12 +42,21 @@ func (db *DB) LoadRegistry(ctx context.Context, buildings []wangge.Building, hou
 			return prefixFields(err, fmt.Sprintf("persons[%d].", i))
 		}
 	}
-	// Encrypting is the costly part; do it before the write transaction so
-	// the single SQLite writer is held for as short a time as possible.
+	// Encrypting is costly; do it on every core before the write transaction
+	// so that the single SQLite writer is held for as short a time as possible.
 	personRows := make([][]any, len(persons))
-	for i := range persons {
-		personRows[i] = db.personArgs(&persons[i], nil, dueDate(&persons[i], now), nil) // [0] is the household, set below
+	workers := runtime.GOMAXPROCS(0)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(persons); i += workers {
+				personRows[i] = db.personArgs(&persons[i], nil, dueDate(&persons[i], now), nil) // [0] is the household, set below
+			}
+		}()
 	}
+	wg.Wait()
 	return db.Transact(ctx, func(tx *Tx) error {
 		b0, err := tx.reserveIDs(ctx, "buildings", len(buildings))
 		if err != nil {
