@@ -2,6 +2,7 @@ package wangge
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -113,22 +114,104 @@ var Workflow = map[Action]rule{
 	ActComment:          {allOpen, "", roles(cadres, gridSide, []Role{RoleDepartment, RoleGridPolice})},
 }
 
-// Case is the part of a case the workflow decides on.
+// Case is a reported matter (事件/工单/案卷) from intake to rating. The
+// workflow fields are what Apply decides on; the rest is what was reported.
 type Case struct {
-	ID               int64
-	Status           Status
-	SuspendedFrom    Status // the status to resume to
-	Level            Level  // the level currently responsible (grid, community, street, county, city)
-	UnitCode         string
-	DepartmentID     *int64
-	ReporterID       *int64
-	Urgent           bool
-	ExtensionPending bool
-	Reworks          int
-	WrongDispatches  int
-	Escalations      int
-	Rating           int
+	ID               int64      `json:"id"`
+	Number           string     `json:"number"` // county code + date + sequence: 360730-20261123-000042
+	Status           Status     `json:"status"`
+	SuspendedFrom    Status     `json:"suspended_from,omitempty"`
+	Level            Level      `json:"level"` // the level currently responsible
+	UnitID           int64      `json:"unit_id"`
+	UnitCode         string     `json:"unit_code"`
+	Category         string     `json:"category"`
+	Kind             Kind       `json:"kind"`
+	Channel          Channel    `json:"channel"`
+	Title            string     `json:"title,omitempty"`
+	Description      string     `json:"description"`
+	Address          string     `json:"address,omitempty"`
+	Lon              float64    `json:"lon"`
+	Lat              float64    `json:"lat"`
+	CRS              string     `json:"crs"` // the system the point arrived in
+	ReporterID       *int64     `json:"reporter_id,omitempty"`
+	ReporterName     string     `json:"reporter_name,omitempty"`
+	ReporterPhone    string     `json:"reporter_phone,omitempty"` // masked on the way out
+	DepartmentID     *int64     `json:"department_id,omitempty"`
+	Urgent           bool       `json:"urgent"`
+	ExtensionPending bool       `json:"extension_pending"`
+	Reworks          int        `json:"reworks"`
+	WrongDispatches  int        `json:"wrong_dispatches"`
+	Escalations      int        `json:"escalations"`
+	Rating           int        `json:"rating,omitempty"`
+	MergedInto       *int64     `json:"merged_into,omitempty"`
+	DuplicateOf      *int64     `json:"duplicate_of,omitempty"` // a probable duplicate, for the operator to merge
+	ReportedAt       time.Time  `json:"reported_at"`
+	UpdatedAt        time.Time  `json:"updated_at"`
+	ClosedAt         *time.Time `json:"closed_at,omitempty"`
+	StepStartedAt    time.Time  `json:"step_started_at"`       // when the current step's clock started
+	DueAt            *time.Time `json:"due_at,omitempty"`      // the current step's deadline
+	Light            string     `json:"light,omitempty"`       // green, yellow or red
+	ExternalID       string     `json:"external_id,omitempty"` // the id in the system it came from (Open311, an import)
 }
+
+// Channel is how a case came in.
+type Channel string
+
+// Intake channels.
+const (
+	ChannelGridWorker Channel = "grid_worker" // 网格员上报
+	ChannelResident   Channel = "resident"    // 群众自主上报 (web page, app)
+	ChannelHotline    Channel = "hotline"     // 12345 热线, filed by an operator
+	ChannelDepartment Channel = "department"  // 部门移交
+	ChannelOpen311    Channel = "open311"
+	ChannelImport     Channel = "import"
+)
+
+// Channels lists the intake channels.
+var Channels = []Channel{ChannelGridWorker, ChannelResident, ChannelHotline, ChannelDepartment, ChannelOpen311, ChannelImport}
+
+// ValidateReport checks a new case as reported, before the platform places
+// it in a unit and a category.
+func (c *Case) ValidateReport() error {
+	var v Validation
+	if strings.TrimSpace(c.Description) == "" {
+		v.Add("description", "required")
+	} else if len(c.Description) > 8000 {
+		v.Add("description", "too long (at most 8000 bytes)")
+	}
+	if len(c.Title) > 200 {
+		v.Add("title", "too long")
+	}
+	if len(c.Address) > 500 {
+		v.Add("address", "too long")
+	}
+	if c.Category == "" {
+		v.Add("category", "required")
+	}
+	ok := false
+	for _, ch := range Channels {
+		ok = ok || ch == c.Channel
+	}
+	if !ok {
+		v.Add("channel", "unknown channel")
+	}
+	if c.ReporterPhone != "" && !ValidPhone(c.ReporterPhone) {
+		v.Add("reporter_phone", "must be an 11-digit mobile number or a landline")
+	}
+	if len(c.ReporterName) > 100 {
+		v.Add("reporter_name", "too long")
+	}
+	return v.Err()
+}
+
+// CaseNumber formats the human-readable number of the seq-th case reported
+// in a county on a day (in China time): 360730-20261123-000042.
+func CaseNumber(county string, day time.Time, seq int) string {
+	return fmt.Sprintf("%s-%s-%06d", county, day.In(ChinaTime).Format("20060102"), seq)
+}
+
+// ChinaTime is China Standard Time (UTC+8, no daylight saving).
+var ChinaTime = time.FixedZone("CST", 8*3600)
 
 // Step is a requested action with what it needs.
 type Step struct {

@@ -181,3 +181,26 @@ func TestAllowed(t *testing.T) {
 		}
 	}
 }
+
+func TestValidateReport(t *testing.T) {
+	good := wangge.Case{Description: "路灯不亮", Category: "1002", Channel: wangge.ChannelResident, ReporterPhone: "19900001111"}
+	if err := good.ValidateReport(); err != nil {
+		t.Fatal(err)
+	}
+	bad := wangge.Case{Channel: "pigeon", ReporterPhone: "12"}
+	var got []string
+	for f := range wangge.ErrorFields(bad.ValidateReport()) {
+		got = append(got, f)
+	}
+	if diff := cmp.Diff([]string{"category", "channel", "description", "reporter_phone"}, got, sortStrings); diff != "" {
+		t.Error(diff)
+	}
+}
+
+func TestCaseNumber(t *testing.T) {
+	// 23:30 UTC on the 22nd is already the 23rd in China.
+	at := time.Date(2026, 11, 22, 23, 30, 0, 0, time.UTC)
+	if got := wangge.CaseNumber("360730", at, 42); got != "360730-20261123-000042" {
+		t.Errorf("CaseNumber = %s", got)
+	}
+}
