@@ -28,10 +28,11 @@ run:
 
 ## bench: the benchmarks recorded in docs/PERFORMANCE.md
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 ./internal/geo/ ./internal/sqlstore/ ./internal/demo/ ./internal/pii/
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 ./calendar/ ./internal/geo/ ./internal/sqlstore/ ./internal/demo/ ./internal/pii/ ./internal/app/
 
 ## fuzz: each fuzz target for a short while
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseIDNumber -fuzztime 20s .
 	$(GO) test -run '^$$' -fuzz FuzzParseFeatureCollection -fuzztime 20s ./internal/geo/
 	$(GO) test -run '^$$' -fuzz FuzzParseLatLon -fuzztime 20s ./internal/geo/
+	$(GO) test -run '^$$' -fuzz FuzzParseOverrides -fuzztime 20s ./calendar/
