@@ -117,41 +117,44 @@ var Workflow = map[Action]rule{
 // Case is a reported matter (事件/工单/案卷) from intake to rating. The
 // workflow fields are what Apply decides on; the rest is what was reported.
 type Case struct {
-	ID               int64      `json:"id"`
-	Number           string     `json:"number"` // county code + date + sequence: 360730-20261123-000042
-	Status           Status     `json:"status"`
-	SuspendedFrom    Status     `json:"suspended_from,omitempty"`
-	Level            Level      `json:"level"` // the level currently responsible
-	UnitID           int64      `json:"unit_id"`
-	UnitCode         string     `json:"unit_code"`
-	Category         string     `json:"category"`
-	Kind             Kind       `json:"kind"`
-	Channel          Channel    `json:"channel"`
-	Title            string     `json:"title,omitempty"`
-	Description      string     `json:"description"`
-	Address          string     `json:"address,omitempty"`
-	Lon              float64    `json:"lon"`
-	Lat              float64    `json:"lat"`
-	CRS              string     `json:"crs"` // the system the point arrived in
-	ReporterID       *int64     `json:"reporter_id,omitempty"`
-	ReporterName     string     `json:"reporter_name,omitempty"`
-	ReporterPhone    string     `json:"reporter_phone,omitempty"` // masked on the way out
-	DepartmentID     *int64     `json:"department_id,omitempty"`
-	Urgent           bool       `json:"urgent"`
-	ExtensionPending bool       `json:"extension_pending"`
-	Reworks          int        `json:"reworks"`
-	WrongDispatches  int        `json:"wrong_dispatches"`
-	Escalations      int        `json:"escalations"`
-	Rating           int        `json:"rating,omitempty"`
-	MergedInto       *int64     `json:"merged_into,omitempty"`
-	DuplicateOf      *int64     `json:"duplicate_of,omitempty"` // a probable duplicate, for the operator to merge
-	ReportedAt       time.Time  `json:"reported_at"`
-	UpdatedAt        time.Time  `json:"updated_at"`
-	ClosedAt         *time.Time `json:"closed_at,omitempty"`
-	StepStartedAt    time.Time  `json:"step_started_at"`       // when the current step's clock started
-	DueAt            *time.Time `json:"due_at,omitempty"`      // the current step's deadline
-	Light            string     `json:"light,omitempty"`       // green, yellow or red
-	ExternalID       string     `json:"external_id,omitempty"` // the id in the system it came from (Open311, an import)
+	ID               int64         `json:"id"`
+	Number           string        `json:"number"` // county code + date + sequence: 360730-20261123-000042
+	Status           Status        `json:"status"`
+	SuspendedFrom    Status        `json:"suspended_from,omitempty"`
+	Level            Level         `json:"level"` // the level currently responsible
+	UnitID           int64         `json:"unit_id"`
+	UnitCode         string        `json:"unit_code"`
+	Category         string        `json:"category"`
+	Kind             Kind          `json:"kind"`
+	Channel          Channel       `json:"channel"`
+	Title            string        `json:"title,omitempty"`
+	Description      string        `json:"description"`
+	Address          string        `json:"address,omitempty"`
+	Lon              float64       `json:"lon"`
+	Lat              float64       `json:"lat"`
+	CRS              string        `json:"crs"` // the system the point arrived in
+	ReporterID       *int64        `json:"reporter_id,omitempty"`
+	ReporterName     string        `json:"reporter_name,omitempty"`
+	ReporterPhone    string        `json:"reporter_phone,omitempty"` // masked on the way out
+	DepartmentID     *int64        `json:"department_id,omitempty"`
+	Urgent           bool          `json:"urgent"`
+	ExtensionPending bool          `json:"extension_pending"`
+	Reworks          int           `json:"reworks"`
+	WrongDispatches  int           `json:"wrong_dispatches"`
+	Escalations      int           `json:"escalations"`
+	Rating           int           `json:"rating,omitempty"`
+	MergedInto       *int64        `json:"merged_into,omitempty"`
+	DuplicateOf      *int64        `json:"duplicate_of,omitempty"` // a probable duplicate, for the operator to merge
+	ReportedAt       time.Time     `json:"reported_at"`
+	UpdatedAt        time.Time     `json:"updated_at"`
+	ClosedAt         *time.Time    `json:"closed_at,omitempty"`
+	StepStartedAt    time.Time     `json:"step_started_at"`       // when the current step's clock (re)started
+	StepLimit        time.Duration `json:"-"`                     // working time allowed for the step, extensions included
+	StepUsed         time.Duration `json:"-"`                     // working time used before a suspension
+	NextCheckAt      *time.Time    `json:"-"`                     // when the scheduler must look again
+	DueAt            *time.Time    `json:"due_at,omitempty"`      // the current step's deadline
+	Light            string        `json:"light,omitempty"`       // green, yellow or red
+	ExternalID       string        `json:"external_id,omitempty"` // the id in the system it came from (Open311, an import)
 }
 
 // Channel is how a case came in.

@@ -82,6 +82,8 @@ CREATE TABLE cases (
     updated_at            DATETIME NOT NULL,
     closed_at             DATETIME,
     step_started_at       DATETIME NOT NULL,
+    step_limit_s          INTEGER NOT NULL DEFAULT 0, -- working seconds allowed for the current step, extensions included
+    step_used_s           INTEGER NOT NULL DEFAULT 0, -- working seconds used before a suspension stopped the clock
     due_at                DATETIME,
     light                 TEXT NOT NULL DEFAULT '',
     next_check_at         DATETIME,

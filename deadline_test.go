@@ -1,0 +1,124 @@
+package wangge_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/calendar"
+)
+
+func cst(s string) time.Time {
+	t, err := time.ParseInLocation("2006-01-02 15:04", s, wangge.ChinaTime)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+var rubbish = &wangge.Category{Code: "0101", Kind: wangge.KindEvent, Limits: wangge.Limits{
+	Accept: wangge.Limit{Value: 1, Unit: "hours"}, Dispatch: wangge.Limit{Value: 2, Unit: "hours"},
+	Handle: wangge.Limit{Value: 3, Unit: "days"}, Verify: wangge.Limit{Value: 1, Unit: "days"}}}
+
+func TestRetimeAcrossNationalDayWeekend(t *testing.T) {
+	cal := calendar.China() // 08:30-12:00 and 14:00-17:30: a working day is 7 h
+	prev := wangge.Case{Status: wangge.StatusAccepted, Level: wangge.LevelGrid}
+	now := cst("2025-09-25 16:00") // a Thursday; Sunday 09-28 is a swapped working day
+	next, err := wangge.Apply(prev, wangge.Step{Action: wangge.ActDispatch, Actor: operator, Department: &deptID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wangge.Retime(prev, &next, wangge.ActDispatch, 0, rubbish, cal, now)
+	if next.StepLimit != 21*time.Hour || !next.DueAt.Equal(cst("2025-09-29 16:00")) || next.Light != "green" {
+		t.Fatalf("dispatched: limit %v due %v light %s", next.StepLimit, next.DueAt, next.Light)
+	}
+	// 80 % of 21 h is 16 h 48 m: Thu 1.5 + Fri 7 + Sun 7 = 15.5 h, then 1 h 18 m on Monday.
+	if !next.NextCheckAt.Equal(cst("2025-09-29 09:48")) {
+		t.Errorf("turns yellow at %v", next.NextCheckAt)
+	}
+
+	// Starting work keeps the handling clock.
+	started, _ := wangge.Apply(next, wangge.Step{Action: wangge.ActStart, Actor: dept})
+	wangge.Retime(next, &started, wangge.ActStart, 0, rubbish, cal, cst("2025-09-26 09:00"))
+	if !started.DueAt.Equal(*next.DueAt) {
+		t.Errorf("start moved the deadline to %v", started.DueAt)
+	}
+
+	// The scheduler's look at 09:48 on Monday finds it yellow, due at 16:00.
+	wangge.Tick(&started, cal, cst("2025-09-29 09:48"))
+	if started.Light != "yellow" || !started.NextCheckAt.Equal(cst("2025-09-29 16:00")) {
+		t.Errorf("at 80 %%: %s, next look %v", started.Light, started.NextCheckAt)
+	}
+	wangge.Tick(&started, cal, cst("2025-09-29 16:00"))
+	if started.Light != "red" || started.NextCheckAt != nil {
+		t.Errorf("at the deadline: %s, next look %v", started.Light, started.NextCheckAt)
+	}
+}
+
+func TestRetimeSuspendResumeExtend(t *testing.T) {
+	cal := calendar.China()
+	c := wangge.Case{Status: wangge.StatusInProgress, StepStartedAt: cst("2025-11-03 08:30"), StepLimit: 21 * time.Hour}
+	wangge.Tick(&c, cal, cst("2025-11-03 08:30"))
+	if !c.DueAt.Equal(cst("2025-11-05 17:30")) {
+		t.Fatalf("due %v", c.DueAt)
+	}
+	// Suspended Monday at 12:00 (3.5 h used), resumed Thursday 08:30: the
+	// clock stood still, so 17.5 h remain and the case is due Friday 17:30
+	// plus 3.5 h, i.e. next Monday 12:00.
+	s, _ := wangge.Apply(c, wangge.Step{Action: wangge.ActSuspend, Actor: operator, Note: "等待鉴定"})
+	wangge.Retime(c, &s, wangge.ActSuspend, 0, rubbish, cal, cst("2025-11-03 12:00"))
+	if s.StepUsed != 210*time.Minute || s.NextCheckAt != nil {
+		t.Fatalf("suspended: used %v, next look %v", s.StepUsed, s.NextCheckAt)
+	}
+	r, _ := wangge.Apply(s, wangge.Step{Action: wangge.ActResume, Actor: operator})
+	wangge.Retime(s, &r, wangge.ActResume, 0, rubbish, cal, cst("2025-11-06 08:30"))
+	if r.Status != wangge.StatusInProgress || !r.DueAt.Equal(cst("2025-11-10 12:00")) {
+		t.Fatalf("resumed: %s due %v", r.Status, r.DueAt)
+	}
+	// An approved extension of one working day moves it to Tuesday 12:00.
+	r.ExtensionPending = true
+	x, err := wangge.Apply(r, wangge.Step{Action: wangge.ActApproveExtension, Actor: operator, Extension: 7 * time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wangge.Retime(r, &x, wangge.ActApproveExtension, 7*time.Hour, rubbish, cal, cst("2025-11-06 09:00"))
+	if !x.DueAt.Equal(cst("2025-11-11 12:00")) {
+		t.Errorf("extended: due %v", x.DueAt)
+	}
+}
+
+func TestRetimeNewStepsAndClosing(t *testing.T) {
+	cal := calendar.China()
+	now := cst("2025-11-03 09:00")
+	c := wangge.Case{Status: wangge.StatusReported, Level: wangge.LevelGrid, ReporterID: &reporter.ID}
+	steps := []struct {
+		step  wangge.Step
+		limit time.Duration
+	}{
+		{wangge.Step{Action: wangge.ActAccept, Actor: operator}, 2 * time.Hour},
+		{wangge.Step{Action: wangge.ActDispatch, Actor: operator, Department: &deptID}, 21 * time.Hour},
+		{wangge.Step{Action: wangge.ActStart, Actor: dept}, 21 * time.Hour},
+		{wangge.Step{Action: wangge.ActFinish, Actor: dept}, 7 * time.Hour},
+		{wangge.Step{Action: wangge.ActVerifyOK, Actor: worker}, 0},
+		{wangge.Step{Action: wangge.ActClose, Actor: operator}, 0},
+	}
+	for _, s := range steps {
+		next, err := wangge.Apply(c, s.step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wangge.Retime(c, &next, s.step.Action, 0, rubbish, cal, now)
+		if next.StepLimit != s.limit && next.Status.Open() {
+			t.Errorf("after %s: limit %v, want %v", s.step.Action, next.StepLimit, s.limit)
+		}
+		c = next
+		now = now.Add(time.Hour)
+	}
+	if c.ClosedAt == nil || c.DueAt != nil || c.NextCheckAt != nil || c.Light != "" {
+		t.Errorf("closed case keeps a clock: %+v", c)
+	}
+	// Urgent cases get half the time.
+	if got := wangge.StepLimit(wangge.StatusDispatched, rubbish, 7*time.Hour, true); got != 21*time.Hour/2 {
+		t.Errorf("urgent handle limit %v", got)
+	}
+}
