@@ -155,6 +155,21 @@ type Case struct {
 	DueAt            *time.Time    `json:"due_at,omitempty"`      // the current step's deadline
 	Light            string        `json:"light,omitempty"`       // green, yellow or red
 	ExternalID       string        `json:"external_id,omitempty"` // the id in the system it came from (Open311, an import)
+	IdempotencyKey   string        `json:"-"`                     // a client's key: a retried report is stored once
+	Version          int           `json:"version"`               // changes with every transition; send it back to detect a concurrent change
+}
+
+// CaseEvent is one row of a case's timeline.
+type CaseEvent struct {
+	ID      int64          `json:"id"`
+	CaseID  int64          `json:"case_id"`
+	At      time.Time      `json:"at"`
+	ActorID *int64         `json:"actor_id,omitempty"` // nil for the system (scheduler)
+	Action  string         `json:"action"`             // an Action, "report", or a system event such as "yellow", "overdue"
+	From    Status         `json:"from,omitempty"`
+	To      Status         `json:"to,omitempty"`
+	Note    string         `json:"note,omitempty"`
+	Data    map[string]any `json:"data,omitempty"`
 }
 
 // Channel is how a case came in.

@@ -1,0 +1,328 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/wangge/wangge"
+)
+
+const caseCols = `c.id, c.number, c.status, c.suspended_from, c.level, c.unit_id, c.unit_code, c.category, c.kind, c.channel,
+	c.title, c.description, c.address, c.lon, c.lat, c.crs, c.reporter_id, c.reporter_name, c.reporter_phone_masked,
+	c.department_id, c.urgent, c.extension_pending, c.reworks, c.wrong_dispatches, c.escalations, c.rating,
+	c.merged_into, c.duplicate_of, c.reported_at, c.updated_at, c.closed_at, c.step_started_at, c.step_limit_s,
+	c.step_used_s, c.due_at, c.light, c.next_check_at, c.external_id, c.version`
+
+func scanCase(sc interface{ Scan(...any) error }) (*wangge.Case, error) {
+	var (
+		c                           wangge.Case
+		lon, lat                    sql.NullFloat64
+		reporter, dept, merged, dup sql.NullInt64
+		closed, due, next           sql.NullTime
+		limitS, usedS               int64
+	)
+	err := sc.Scan(&c.ID, &c.Number, &c.Status, &c.SuspendedFrom, &c.Level, &c.UnitID, &c.UnitCode, &c.Category, &c.Kind, &c.Channel,
+		&c.Title, &c.Description, &c.Address, &lon, &lat, &c.CRS, &reporter, &c.ReporterName, &c.ReporterPhone,
+		&dept, &c.Urgent, &c.ExtensionPending, &c.Reworks, &c.WrongDispatches, &c.Escalations, &c.Rating,
+		&merged, &dup, &c.ReportedAt, &c.UpdatedAt, &closed, &c.StepStartedAt, &limitS,
+		&usedS, &due, &c.Light, &next, &c.ExternalID, &c.Version)
+	if err != nil {
+		return nil, err
+	}
+	c.Lon, c.Lat = lon.Float64, lat.Float64
+	c.ReporterID, c.DepartmentID, c.MergedInto, c.DuplicateOf = nullID(reporter), nullID(dept), nullID(merged), nullID(dup)
+	c.ClosedAt, c.DueAt, c.NextCheckAt = nullTime(closed), nullTime(due), nullTime(next)
+	c.ReportedAt, c.UpdatedAt, c.StepStartedAt = c.ReportedAt.UTC(), c.UpdatedAt.UTC(), c.StepStartedAt.UTC()
+	c.StepLimit, c.StepUsed = time.Duration(limitS)*time.Second, time.Duration(usedS)*time.Second
+	return &c, nil
+}
+
+func nullID(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Int64
+	return &v
+}
+
+func nullTime(n sql.NullTime) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := n.Time.UTC()
+	return &t
+}
+
+func utcPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UTC()
+}
+
+func idArg(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// caseScope restricts cases to what the context's user may see: cases in
+// the units of their scope, cases dispatched to their department, and cases
+// they reported themselves.
+func caseScope(ctx context.Context) (string, []any) {
+	u := wangge.UserFromContext(ctx)
+	if u == nil {
+		return "1=0", nil
+	}
+	s := wangge.ScopeOf(u)
+	if s.All {
+		return "1=1", nil
+	}
+	pred, args := scopeWhere(s, "c.unit_code")
+	parts := []string{pred}
+	if u.DepartmentID != nil {
+		parts = append(parts, "c.department_id = ?")
+		args = append(args, *u.DepartmentID)
+	}
+	if u.ID != 0 {
+		parts = append(parts, "c.reporter_id = ?")
+		args = append(args, u.ID)
+	}
+	return "(" + strings.Join(parts, " OR ") + ")", args
+}
+
+// CreateCase stores a new case with its first timeline row and gives it its
+// number. A case whose idempotency key was seen before is not stored again:
+// the earlier case is returned and created is false. The caller has placed
+// the case (unit, level, category, clock).
+func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, ev wangge.CaseEvent) (created bool, err error) {
+	err = db.Transact(ctx, func(tx *Tx) error {
+		if c.IdempotencyKey != "" {
+			var id int64
+			err := tx.queryRow(ctx, "SELECT id FROM cases WHERE idempotency_key = ?", c.IdempotencyKey).Scan(&id)
+			if err == nil {
+				prev, err := scanCase(tx.queryRow(ctx, "SELECT "+caseCols+" FROM cases c WHERE c.id = ?", id))
+				if err != nil {
+					return err
+				}
+				*c = *prev
+				return nil
+			}
+			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		county := c.UnitCode
+		if len(county) > 6 {
+			county = county[:6]
+		}
+		day := c.ReportedAt.In(wangge.ChinaTime).Format("2006-01-02")
+		var seq int
+		if err := tx.queryRow(ctx, `INSERT INTO case_counters (county, day, seq) VALUES (?, ?, 1)
+			ON CONFLICT (county, day) DO UPDATE SET seq = case_counters.seq + 1 RETURNING seq`, county, day).Scan(&seq); err != nil {
+			return fmt.Errorf("case number: %w", err)
+		}
+		c.Number = wangge.CaseNumber(county, c.ReportedAt, seq)
+		c.Version, c.UpdatedAt = 1, c.ReportedAt
+		var phoneEnc, phoneHash any
+		if c.ReporterPhone != "" {
+			phoneEnc, phoneHash = db.Keys.Encrypt(c.ReporterPhone), db.Keys.Hash(c.ReporterPhone)
+		}
+		var idem any
+		if c.IdempotencyKey != "" {
+			idem = c.IdempotencyKey
+		}
+		id, err := tx.insert(ctx, `INSERT INTO cases (number, status, suspended_from, level, unit_id, unit_code, category, kind, channel,
+			title, description, address, lon, lat, crs, reporter_id, reporter_name, reporter_phone_enc, reporter_phone_hash, reporter_phone_masked,
+			department_id, urgent, duplicate_of, reported_at, updated_at, step_started_at, step_limit_s, step_used_s, due_at, light,
+			next_check_at, external_id, idempotency_key, version)
+			VALUES (?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, 1)`,
+			c.Number, string(c.Status), string(c.Level), c.UnitID, c.UnitCode, c.Category, string(c.Kind), string(c.Channel),
+			c.Title, c.Description, c.Address, c.Lon, c.Lat, c.CRS, idArg(c.ReporterID), c.ReporterName, phoneEnc, phoneHash, wangge.MaskPhone(c.ReporterPhone),
+			idArg(c.DepartmentID), c.Urgent, idArg(c.DuplicateOf), c.ReportedAt.UTC(), c.ReportedAt.UTC(), c.StepStartedAt.UTC(), int64(c.StepLimit/time.Second),
+			utcPtr(c.DueAt), c.Light, utcPtr(c.NextCheckAt), c.ExternalID, idem)
+		if err != nil {
+			return err
+		}
+		c.ID, created = id, true
+		c.ReporterPhone = wangge.MaskPhone(c.ReporterPhone)
+		ev.CaseID = id
+		return tx.insertEvent(ctx, &ev)
+	})
+	return created, err
+}
+
+func (tx *Tx) insertEvent(ctx context.Context, ev *wangge.CaseEvent) error {
+	data := []byte("{}")
+	if len(ev.Data) > 0 {
+		var err error
+		if data, err = json.Marshal(ev.Data); err != nil {
+			return err
+		}
+	}
+	id, err := tx.insert(ctx, "INSERT INTO case_events (case_id, at, actor_id, action, from_status, to_status, note, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		ev.CaseID, ev.At.UTC(), idArg(ev.ActorID), ev.Action, string(ev.From), string(ev.To), ev.Note, string(data))
+	ev.ID = id
+	return err
+}
+
+// Case returns a case the context's user may see.
+func (db *DB) Case(ctx context.Context, id int64) (*wangge.Case, error) {
+	sp, args := caseScope(ctx)
+	c, err := scanCase(db.read().queryRow(ctx, "SELECT "+caseCols+" FROM cases c WHERE c.id = ? AND "+sp, append([]any{id}, args...)...))
+	return c, notFound(err, "case")
+}
+
+// CaseFilter selects cases in a listing.
+type CaseFilter struct {
+	Unit       string // subtree
+	Status     []wangge.Status
+	Open       *bool
+	Category   string // code or major prefix
+	Department int64
+	Light      string
+	Channel    wangge.Channel
+	From, To   *time.Time // reported in [From, To)
+	Mine       bool       // reported by the caller
+	Limit      int
+	Offset     int
+}
+
+// FindCases lists cases the caller may see, newest first.
+func (db *DB) FindCases(ctx context.Context, f CaseFilter) ([]*wangge.Case, int, error) {
+	var w where
+	sp, args := caseScope(ctx)
+	w.add(sp, args...)
+	if f.Unit != "" {
+		w.add("c.unit_code >= ? AND c.unit_code < ?", f.Unit, wangge.CodeUpperBound(f.Unit))
+	}
+	if len(f.Status) > 0 {
+		ph := strings.TrimSuffix(strings.Repeat("?,", len(f.Status)), ",")
+		var sargs []any
+		for _, s := range f.Status {
+			sargs = append(sargs, string(s))
+		}
+		w.add("c.status IN ("+ph+")", sargs...)
+	}
+	if f.Open != nil {
+		if *f.Open {
+			w.add("c.status NOT IN ('closed', 'rated', 'rejected', 'merged')")
+		} else {
+			w.add("c.status IN ('closed', 'rated', 'rejected', 'merged')")
+		}
+	}
+	if f.Category != "" {
+		w.add("c.category >= ? AND c.category < ?", f.Category, f.Category+"~")
+	}
+	if f.Department != 0 {
+		w.add("c.department_id = ?", f.Department)
+	}
+	if f.Light != "" {
+		w.add("c.light = ?", f.Light)
+	}
+	if f.Channel != "" {
+		w.add("c.channel = ?", string(f.Channel))
+	}
+	if f.From != nil {
+		w.add("c.reported_at >= ?", f.From.UTC())
+	}
+	if f.To != nil {
+		w.add("c.reported_at < ?", f.To.UTC())
+	}
+	if f.Mine {
+		me := wangge.UserFromContext(ctx)
+		w.add("c.reporter_id = ?", me.ID)
+	}
+	return list(ctx, db, "cases c", caseCols, "c.reported_at DESC, c.id DESC", w, f.Limit, f.Offset, scanCase)
+}
+
+// CaseEvents returns the timeline of a case the caller may see, oldest first.
+func (db *DB) CaseEvents(ctx context.Context, id int64) ([]*wangge.CaseEvent, error) {
+	if _, err := db.Case(ctx, id); err != nil {
+		return nil, err
+	}
+	rows, err := db.read().query(ctx, "SELECT id, case_id, at, actor_id, action, from_status, to_status, note, data FROM case_events WHERE case_id = ? ORDER BY id", id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []*wangge.CaseEvent{}
+	for rows.Next() {
+		var ev wangge.CaseEvent
+		var actor sql.NullInt64
+		var data string
+		if err := rows.Scan(&ev.ID, &ev.CaseID, &ev.At, &actor, &ev.Action, &ev.From, &ev.To, &ev.Note, &data); err != nil {
+			return nil, err
+		}
+		ev.At, ev.ActorID = ev.At.UTC(), nullID(actor)
+		if data != "{}" && data != "" {
+			if err := json.Unmarshal([]byte(data), &ev.Data); err != nil {
+				return nil, fmt.Errorf("case %d event %d: %w", id, ev.ID, err)
+			}
+		}
+		out = append(out, &ev)
+	}
+	return out, rows.Err()
+}
+
+// UpdateCase changes one case under a row lock: it loads the case (scoped
+// to the caller unless system is set), checks the version the client saw
+// (0: not checked), lets change compute the new case and its timeline row,
+// and writes both in one transaction. Of two concurrent changes on one
+// case, the second sees the first's result: its version check, or the
+// workflow itself, refuses it with a conflict.
+func (db *DB) UpdateCase(ctx context.Context, id int64, version int, system bool, change func(c wangge.Case) (wangge.Case, wangge.CaseEvent, error)) (*wangge.Case, error) {
+	var out *wangge.Case
+	err := db.Transact(ctx, func(tx *Tx) error {
+		q := "SELECT " + caseCols + " FROM cases c WHERE c.id = ?"
+		args := []any{id}
+		if !system {
+			sp, sargs := caseScope(ctx)
+			q += " AND " + sp
+			args = append(args, sargs...)
+		}
+		if tx.d == Postgres {
+			q += " FOR UPDATE OF c"
+		}
+		cur, err := scanCase(tx.queryRow(ctx, q, args...))
+		if err != nil {
+			return notFound(err, "case")
+		}
+		if version != 0 && version != cur.Version {
+			return wangge.Errorf(wangge.ECONFLICT, "the case changed since you loaded it (version %d, now %d): reload it", version, cur.Version)
+		}
+		next, ev, err := change(*cur)
+		if err != nil {
+			return err
+		}
+		next.Version = cur.Version + 1
+		next.UpdatedAt = ev.At
+		res, err := tx.exec(ctx, `UPDATE cases SET status = ?, suspended_from = ?, level = ?, department_id = ?, urgent = ?, extension_pending = ?,
+			reworks = ?, wrong_dispatches = ?, escalations = ?, rating = ?, merged_into = ?, duplicate_of = ?, updated_at = ?, closed_at = ?,
+			step_started_at = ?, step_limit_s = ?, step_used_s = ?, due_at = ?, light = ?, next_check_at = ?, version = ?
+			WHERE id = ? AND version = ?`,
+			string(next.Status), string(next.SuspendedFrom), string(next.Level), idArg(next.DepartmentID), next.Urgent, next.ExtensionPending,
+			next.Reworks, next.WrongDispatches, next.Escalations, next.Rating, idArg(next.MergedInto), idArg(next.DuplicateOf), next.UpdatedAt.UTC(), utcPtr(next.ClosedAt),
+			next.StepStartedAt.UTC(), int64(next.StepLimit/time.Second), int64(next.StepUsed/time.Second), utcPtr(next.DueAt), next.Light, utcPtr(next.NextCheckAt), next.Version,
+			id, cur.Version)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return wangge.Errorf(wangge.ECONFLICT, "the case changed at the same time: reload it")
+		}
+		ev.CaseID = id
+		if err := tx.insertEvent(ctx, &ev); err != nil {
+			return err
+		}
+		out = &next
+		return nil
+	})
+	return out, err
+}
