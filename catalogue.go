@@ -99,9 +99,7 @@ func (cat *Catalogue) Validate(departments map[string]bool) error {
 			v.Add(f+"code", "duplicate "+it.Code)
 		}
 		items[it.Code] = true
-		if strings.TrimSpace(it.NameZH) == "" || strings.TrimSpace(it.NameEN) == "" {
-			v.Add(f+"name", "both name_zh and name_en are required")
-		}
+		requireNames(&v, f, it.NameZH, it.NameEN)
 		if departments != nil && it.Department != "" && !departments[it.Department] {
 			v.Add(f+"department", "unknown department "+it.Department)
 		}
@@ -121,9 +119,7 @@ func (cat *Catalogue) Validate(departments map[string]bool) error {
 		if !contains(kindNames(), string(c.Kind)) {
 			v.Add(f+"kind", "one of event, facility, dispute, hazard, service")
 		}
-		if strings.TrimSpace(c.NameZH) == "" || strings.TrimSpace(c.NameEN) == "" {
-			v.Add(f+"name", "both name_zh and name_en are required")
-		}
+		requireNames(&v, f, c.NameZH, c.NameEN)
 		if !c.Leaf() {
 			majors[c.Code] = c.Kind
 			continue
@@ -136,8 +132,10 @@ func (cat *Catalogue) Validate(departments map[string]bool) error {
 		if !items[c.Item] {
 			v.Add(f+"item", "must name an item of the grid duty list")
 		}
-		if !c.Limits.Accept.valid() || !c.Limits.Dispatch.valid() || !c.Limits.Handle.valid() || !c.Limits.Verify.valid() {
-			v.Add(f+"limits", "every step needs a limit: a positive value in hours or days")
+		for step, l := range map[string]Limit{"accept": c.Limits.Accept, "dispatch": c.Limits.Dispatch, "handle": c.Limits.Handle, "verify": c.Limits.Verify} {
+			if !l.valid() {
+				v.Add(f+"limits."+step, "a positive value in hours or days")
+			}
 		}
 		switch c.Level {
 		case LevelGrid, LevelCommunity, LevelStreet, LevelCounty:
@@ -154,6 +152,15 @@ func (cat *Catalogue) Validate(departments map[string]bool) error {
 		}
 	}
 	return v.Err()
+}
+
+func requireNames(v *Validation, prefix, zh, en string) {
+	if strings.TrimSpace(zh) == "" {
+		v.Add(prefix+"name_zh", "required")
+	}
+	if strings.TrimSpace(en) == "" {
+		v.Add(prefix+"name_en", "required")
+	}
 }
 
 func kindNames() []string {

@@ -218,11 +218,11 @@ func TestCatalogueValidate(t *testing.T) {
 		{"three-digit code", func(c *wangge.Catalogue) { c.Categories[1].Code = "011" }, "categories[1].code"},
 		{"unknown item", func(c *wangge.Catalogue) { c.Categories[1].Item = "D99" }, "categories[1].item"},
 		{"kind differs from major", func(c *wangge.Catalogue) { c.Categories[1].Kind = wangge.KindDispute }, "categories[1].kind"},
-		{"missing limit", func(c *wangge.Catalogue) { c.Categories[1].Limits.Verify = wangge.Limit{} }, "categories[1].limits"},
-		{"bad unit", func(c *wangge.Catalogue) { c.Categories[1].Limits.Handle.Unit = "weeks" }, "categories[1].limits"},
+		{"missing limit", func(c *wangge.Catalogue) { c.Categories[1].Limits.Verify = wangge.Limit{} }, "categories[1].limits.verify"},
+		{"bad unit", func(c *wangge.Catalogue) { c.Categories[1].Limits.Handle.Unit = "weeks" }, "categories[1].limits.handle"},
 		{"unknown department", func(c *wangge.Catalogue) { c.Categories[1].Department = "nasa" }, "categories[1].department"},
 		{"skip below", func(c *wangge.Catalogue) { c.Categories[1].SkipToLevel = wangge.LevelMicroGrid }, "categories[1].skip_to_level"},
-		{"no English name", func(c *wangge.Catalogue) { c.Items[0].NameEN = "" }, "items[0].name"},
+		{"no English name", func(c *wangge.Catalogue) { c.Items[0].NameEN = "" }, "items[0].name_en"},
 		{"duplicate category", func(c *wangge.Catalogue) { c.Categories = append(c.Categories, c.Categories[1]) }, "categories[2].code"},
 	}
 	for _, tt := range tests {

@@ -326,3 +326,118 @@ func (db *DB) UpdateCase(ctx context.Context, id int64, version int, system bool
 	})
 	return out, err
 }
+
+// RecentCasesNear returns open cases of a category reported since since
+// whose point lies in the given box, for duplicate detection; the caller
+// measures the exact distance.
+func (db *DB) RecentCasesNear(ctx context.Context, category string, since time.Time, box [4]float64) ([]*wangge.Case, error) {
+	rows, err := db.read().query(ctx, "SELECT "+caseCols+` FROM cases c WHERE c.category = ? AND c.reported_at >= ?
+		AND c.lon BETWEEN ? AND ? AND c.lat BETWEEN ? AND ? AND c.status NOT IN ('closed', 'rated', 'rejected', 'merged')
+		ORDER BY c.reported_at LIMIT 50`, category, since.UTC(), box[0], box[2], box[1], box[3])
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*wangge.Case
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// SetRoutingRules replaces the routing rules of a category: which
+// department handles it at a level ("" any) within a unit subtree ("" all).
+func (db *DB) SetRoutingRules(ctx context.Context, category string, rules []RoutingRule) error {
+	if err := requireAdmin(ctx, "change routing"); err != nil {
+		return err
+	}
+	return db.Transact(ctx, func(tx *Tx) error {
+		if _, err := tx.exec(ctx, "DELETE FROM routing_rules WHERE category = ?", category); err != nil {
+			return err
+		}
+		for i, r := range rules {
+			if r.Level != "" && !r.Level.Valid() {
+				return wangge.FieldError(fmt.Sprintf("rules[%d].level", i), "unknown level")
+			}
+			if _, err := tx.exec(ctx, "INSERT INTO routing_rules (category, level, unit_code, department_id) VALUES (?, ?, ?, ?)",
+				category, string(r.Level), r.UnitCode, r.DepartmentID); err != nil {
+				if isUniqueViolation(err) {
+					return wangge.FieldError(fmt.Sprintf("rules[%d]", i), "duplicate rule")
+				}
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// RoutingRule sends a category to a department.
+type RoutingRule struct {
+	Level        wangge.Level `json:"level,omitempty"`
+	UnitCode     string       `json:"unit_code,omitempty"`
+	DepartmentID int64        `json:"department_id"`
+}
+
+// Route returns the departments the most specific matching rules name for
+// a category at a level in a unit: one means dispatch automatically, none
+// or several mean the operator decides.
+func (db *DB) Route(ctx context.Context, category string, level wangge.Level, unitCode string) ([]int64, error) {
+	rows, err := db.read().query(ctx, `SELECT department_id, unit_code, level FROM routing_rules
+		WHERE category = ? AND (level = '' OR level = ?)`, category, string(level))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	best, bestScore := []int64{}, -1
+	for rows.Next() {
+		var d int64
+		var unit, lv string
+		if err := rows.Scan(&d, &unit, &lv); err != nil {
+			return nil, err
+		}
+		if !wangge.InSubtree(unitCode, unit) {
+			continue
+		}
+		score := 2 * len(unit)
+		if lv != "" {
+			score++
+		}
+		switch {
+		case score > bestScore:
+			best, bestScore = []int64{d}, score
+		case score == bestScore:
+			best = append(best, d)
+		}
+	}
+	return best, rows.Err()
+}
+
+// DepartmentByCode returns a department's id.
+func (db *DB) DepartmentByCode(ctx context.Context, code string) (int64, error) {
+	var id int64
+	err := db.read().queryRow(ctx, "SELECT id FROM departments WHERE code = ?", code).Scan(&id)
+	return id, notFound(err, "department "+code)
+}
+
+// DueCases returns the ids of cases whose next look is due at now, soonest
+// first, from the scheduler's index.
+func (db *DB) DueCases(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	rows, err := db.read().query(ctx, "SELECT id FROM cases WHERE next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?", now.UTC(), limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}

@@ -1,0 +1,296 @@
+// Package caseflow runs the closed loop: it places reported cases in the
+// territory and the catalogue, applies the workflow with its deadlines on
+// the working calendar, routes dispatches, and acts on deadlines.
+package caseflow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/calendar"
+	"github.com/wangge/wangge/internal/geo"
+	"github.com/wangge/wangge/internal/sqlstore"
+	"github.com/wangge/wangge/internal/territory"
+)
+
+// Service is the case loop over a database and a locator.
+type Service struct {
+	DB       *sqlstore.DB
+	Locator  *territory.Locator
+	Calendar *calendar.Calendar
+	// A new case of the same category within DuplicateRadius metres and
+	// DuplicateWindow of an open one is flagged as its probable duplicate.
+	DuplicateRadius float64
+	DuplicateWindow time.Duration
+
+	mu         sync.Mutex
+	categories map[string]*wangge.Category
+}
+
+// New returns a service on the Chinese national calendar.
+func New(db *sqlstore.DB, loc *territory.Locator) *Service {
+	return &Service{DB: db, Locator: loc, Calendar: calendar.China(), DuplicateRadius: 50, DuplicateWindow: 24 * time.Hour}
+}
+
+// system acts with the platform's own authority (the scheduler, intake).
+func system(ctx context.Context) context.Context {
+	return wangge.NewContextWithUser(ctx, &wangge.User{Username: "system", Role: wangge.RoleAdmin})
+}
+
+// Category returns a leaf category of the stored catalogue.
+func (s *Service) Category(ctx context.Context, code string) (*wangge.Category, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.categories == nil {
+		cat, err := s.DB.Catalogue(ctx)
+		if err != nil {
+			return nil, err
+		}
+		s.categories = map[string]*wangge.Category{}
+		for i := range cat.Categories {
+			s.categories[cat.Categories[i].Code] = &cat.Categories[i]
+		}
+	}
+	c := s.categories[code]
+	if c == nil || !c.Leaf() {
+		return nil, wangge.FieldError("category", fmt.Sprintf("unknown category %q", code))
+	}
+	return c, nil
+}
+
+// CatalogueChanged drops the cached catalogue.
+func (s *Service) CatalogueChanged() {
+	s.mu.Lock()
+	s.categories = nil
+	s.mu.Unlock()
+}
+
+// Report files a new case. The case carries what was reported: description,
+// category, channel, reporter, and either a point (Lon, Lat in CRS) or a
+// unit code. It is placed in the deepest unit containing the point, gets
+// its category's kind and handling level, its first deadline, and a
+// probable-duplicate mark. A retried report with the same idempotency key
+// returns the first one.
+func (s *Service) Report(ctx context.Context, c *wangge.Case, now time.Time) (*wangge.Case, error) {
+	if err := c.ValidateReport(); err != nil {
+		return nil, err
+	}
+	cat, err := s.Category(ctx, c.Category)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.place(ctx, c); err != nil {
+		return nil, err
+	}
+	c.Kind, c.Level = cat.Kind, cat.Level
+	c.Status, c.ReportedAt, c.StepStartedAt = wangge.StatusReported, now, now
+	c.StepLimit = wangge.StepLimit(wangge.StatusReported, cat, s.Calendar.DayLength(), c.Urgent)
+	wangge.Tick(c, s.Calendar, now)
+	if dup, err := s.duplicateOf(ctx, c, now); err != nil {
+		return nil, err
+	} else if dup != nil {
+		c.DuplicateOf = &dup.ID
+	}
+	ev := wangge.CaseEvent{At: now, ActorID: c.ReporterID, Action: "report", To: wangge.StatusReported,
+		Data: map[string]any{"channel": c.Channel}}
+	if c.DuplicateOf != nil {
+		ev.Data["probable_duplicate_of"] = *c.DuplicateOf
+	}
+	if _, err := s.DB.CreateCase(ctx, c, ev); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// place sets the case's unit from its point or its unit code.
+func (s *Service) place(ctx context.Context, c *wangge.Case) error {
+	if c.Lat == 0 && c.Lon == 0 {
+		if c.UnitCode == "" {
+			return wangge.FieldError("lat", "a point (lat, lon) or a unit_code is required")
+		}
+		u, err := s.DB.Unit(system(ctx), c.UnitCode)
+		if err != nil {
+			return wangge.FieldError("unit_code", "unknown unit")
+		}
+		c.UnitID, c.CRS = u.ID, ""
+		return nil
+	}
+	if c.Lat < -90 || c.Lat > 90 || math.IsNaN(c.Lat) {
+		return wangge.FieldError("lat", "out of range")
+	}
+	if c.Lon < -180 || c.Lon > 180 || math.IsNaN(c.Lon) {
+		return wangge.FieldError("lon", "out of range")
+	}
+	crs, err := geo.ParseCRS(c.CRS)
+	if err != nil {
+		return err
+	}
+	p := geo.Convert(geo.Point{X: c.Lon, Y: c.Lat}, crs, geo.WGS84)
+	hits := s.Locator.Locate(p)
+	if len(hits) == 0 {
+		return wangge.FieldError("lat", "the point lies outside every unit of the platform")
+	}
+	deepest := hits[len(hits)-1]
+	c.Lon, c.Lat, c.CRS = p.X, p.Y, string(crs)
+	c.UnitID, c.UnitCode = deepest.ID, deepest.Code
+	return nil
+}
+
+// duplicateOf finds an open case of the same category near the new one.
+func (s *Service) duplicateOf(ctx context.Context, c *wangge.Case, now time.Time) (*wangge.Case, error) {
+	if s.DuplicateRadius <= 0 || (c.Lat == 0 && c.Lon == 0) {
+		return nil, nil
+	}
+	dLat := s.DuplicateRadius / 111_320
+	dLon := dLat / math.Max(0.01, math.Cos(c.Lat*math.Pi/180))
+	near, err := s.DB.RecentCasesNear(ctx, c.Category, now.Add(-s.DuplicateWindow), [4]float64{c.Lon - dLon, c.Lat - dLat, c.Lon + dLon, c.Lat + dLat})
+	if err != nil {
+		return nil, err
+	}
+	for _, o := range near {
+		if o.IdempotencyKey == "" && geo.Distance(geo.Point{X: o.Lon, Y: o.Lat}, geo.Point{X: c.Lon, Y: c.Lat}) <= s.DuplicateRadius {
+			return o, nil
+		}
+	}
+	return nil, nil
+}
+
+// Act applies a step to a case as the context's user. version, when not
+// zero, must be the case's current version. A dispatch without a
+// department is routed by the rules: one matching department is used,
+// otherwise the operator must choose.
+func (s *Service) Act(ctx context.Context, id int64, version int, step wangge.Step, now time.Time) (*wangge.Case, error) {
+	step.Actor = wangge.UserFromContext(ctx)
+	return s.DB.UpdateCase(ctx, id, version, false, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+		return s.apply(ctx, cur, step, now)
+	})
+}
+
+func (s *Service) apply(ctx context.Context, cur wangge.Case, step wangge.Step, now time.Time) (wangge.Case, wangge.CaseEvent, error) {
+	cat, err := s.Category(ctx, cur.Category)
+	if err != nil {
+		return cur, wangge.CaseEvent{}, err
+	}
+	data := map[string]any{}
+	if step.Action == wangge.ActDispatch && step.Department == nil {
+		ds, err := s.DB.Route(ctx, cur.Category, cur.Level, cur.UnitCode)
+		if err != nil {
+			return cur, wangge.CaseEvent{}, err
+		}
+		if len(ds) != 1 {
+			return cur, wangge.CaseEvent{}, wangge.FieldError("department_id", "no single routing rule applies: choose the department")
+		}
+		step.Department = &ds[0]
+		data["routed"] = true
+	}
+	if step.Action == wangge.ActMerge {
+		if _, err := s.DB.Case(ctx, step.SurvivorID); err != nil {
+			return cur, wangge.CaseEvent{}, wangge.FieldError("survivor_id", "no such case")
+		}
+	}
+	next, err := wangge.Apply(cur, step)
+	if err != nil {
+		return cur, wangge.CaseEvent{}, err
+	}
+	if step.Action == wangge.ActMerge {
+		next.MergedInto = &step.SurvivorID
+		data["merged_into"] = step.SurvivorID
+	}
+	if step.Department != nil {
+		data["department_id"] = *step.Department
+	}
+	if step.Card != "" {
+		data["card"] = step.Card
+	}
+	if step.Rating != 0 {
+		data["rating"] = step.Rating
+	}
+	if step.Extension != 0 {
+		data["extension_hours"] = step.Extension.Hours()
+	}
+	if next.Level != cur.Level {
+		data["level"] = next.Level
+	}
+	wangge.Retime(cur, &next, step.Action, step.Extension, cat, s.Calendar, now)
+	var actor *int64
+	if step.Actor != nil && step.Actor.ID != 0 {
+		actor = &step.Actor.ID
+	}
+	ev := wangge.CaseEvent{At: now, ActorID: actor, Action: string(step.Action), From: cur.Status, To: next.Status, Note: step.Note}
+	if len(data) > 0 {
+		ev.Data = data
+	}
+	return next, ev, nil
+}
+
+// errNothingDue tells UpdateCase that a claimed case needs nothing now
+// (another server got there first).
+var errNothingDue = errors.New("nothing due")
+
+// Tick acts on every case whose next look is due at now: the light turns
+// yellow or red, an event is written, and a category that says so
+// escalates its overdue cases. It returns how many cases it changed. Its
+// cost grows with the cases coming due, not with the cases open.
+func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, error) {
+	ids, err := s.DB.DueCases(ctx, now, batch)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, id := range ids {
+		_, err := s.DB.UpdateCase(system(ctx), id, 0, true, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+			if cur.NextCheckAt == nil || cur.NextCheckAt.After(now) {
+				return cur, wangge.CaseEvent{}, errNothingDue
+			}
+			next := cur
+			wangge.Tick(&next, s.Calendar, now)
+			ev := wangge.CaseEvent{At: now, Action: next.Light, From: cur.Status, To: next.Status,
+				Data: map[string]any{"due_at": next.DueAt}}
+			if next.Light == "red" {
+				ev.Action = "overdue"
+				if cat, err := s.Category(ctx, cur.Category); err == nil && cat.AutoEscalate && cur.Status != wangge.StatusReported {
+					esc, err := wangge.Apply(next, wangge.Step{Action: wangge.ActEscalate, Actor: &wangge.User{Role: wangge.RoleAdmin}, ToLevel: cat.SkipToLevel})
+					if err == nil {
+						wangge.Retime(next, &esc, wangge.ActEscalate, 0, cat, s.Calendar, now)
+						ev.Action, ev.To = "auto_escalate", esc.Status
+						ev.Data["level"] = esc.Level
+						next = esc
+					}
+				}
+			}
+			return next, ev, nil
+		})
+		switch {
+		case errors.Is(err, errNothingDue):
+		case err != nil:
+			return n, fmt.Errorf("tick case %d: %w", id, err)
+		default:
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Run ticks every interval until ctx ends.
+func (s *Service) Run(ctx context.Context, every time.Duration, now func() time.Time) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			for {
+				n, err := s.Tick(ctx, now(), 500)
+				if err != nil || n < 500 {
+					break
+				}
+			}
+		}
+	}
+}
