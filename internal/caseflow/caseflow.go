@@ -253,7 +253,10 @@ func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, erro
 				Data: map[string]any{"due_at": next.DueAt}}
 			if next.Light == "red" {
 				ev.Action = "overdue"
-				if cat, err := s.Category(ctx, cur.Category); err == nil && cat.AutoEscalate && cur.Status != wangge.StatusReported {
+				// A level that cannot resolve a case in time reports it up; a slow
+				// accept or dispatch is the centre's delay, not a reason to escalate.
+				handling := cur.Status == wangge.StatusDispatched || cur.Status == wangge.StatusInProgress
+				if cat, err := s.Category(ctx, cur.Category); err == nil && cat.AutoEscalate && handling {
 					esc, err := wangge.Apply(next, wangge.Step{Action: wangge.ActEscalate, Actor: &wangge.User{Role: wangge.RoleAdmin}, ToLevel: cat.SkipToLevel})
 					if err == nil {
 						wangge.Retime(next, &esc, wangge.ActEscalate, 0, cat, s.Calendar, now)
