@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/caseflow"
 	"github.com/wangge/wangge/internal/httpapi"
 	"github.com/wangge/wangge/internal/pii"
 	"github.com/wangge/wangge/internal/sqlstore"
@@ -250,7 +251,9 @@ func Start(ctx context.Context, db *sqlstore.DB, addr string, log *slog.Logger) 
 	if err := loc.Rebuild(ctx, true); err != nil {
 		return nil, err
 	}
-	api := httpapi.New(db, loc, log, version())
+	cases := caseflow.New(db, loc)
+	cases.Logger = log
+	api := httpapi.New(db, loc, cases, log, version())
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
@@ -261,6 +264,7 @@ func Start(ctx context.Context, db *sqlstore.DB, addr string, log *slog.Logger) 
 		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go loc.Watch(bg, 15*time.Second)
+	go cases.Run(bg, time.Second, db.Now)
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()

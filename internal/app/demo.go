@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/catalogue"
 	"github.com/wangge/wangge/internal/demo"
 	"github.com/wangge/wangge/internal/geo"
 	"github.com/wangge/wangge/internal/password"
@@ -170,6 +171,18 @@ func SeedDemo(ctx context.Context, db *sqlstore.DB, adminPassword string, log *s
 			return false, err
 		}
 		deptIDs[d.Code] = d.ID
+	}
+	// The default catalogue, each leaf routed to its default department.
+	cat := catalogue.Default()
+	if err := db.SaveCatalogue(sys, cat); err != nil {
+		return false, fmt.Errorf("catalogue: %w", err)
+	}
+	for _, c := range catalogue.Leaves(cat) {
+		if id, ok := deptIDs[c.Department]; ok {
+			if err := db.SetRoutingRules(sys, c.Code, []sqlstore.RoutingRule{{DepartmentID: id}}); err != nil {
+				return false, err
+			}
+		}
 	}
 	users := []wangge.User{{Username: "admin", Name: "演示管理员", Role: wangge.RoleAdmin, Units: []string{demoCounty}}}
 	for _, s := range gen.Staff {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sync"
 	"time"
@@ -27,6 +28,7 @@ type Service struct {
 	// DuplicateWindow of an open one is flagged as its probable duplicate.
 	DuplicateRadius float64
 	DuplicateWindow time.Duration
+	Logger          *slog.Logger
 
 	mu         sync.Mutex
 	categories map[string]*wangge.Category
@@ -34,7 +36,7 @@ type Service struct {
 
 // New returns a service on the Chinese national calendar.
 func New(db *sqlstore.DB, loc *territory.Locator) *Service {
-	return &Service{DB: db, Locator: loc, Calendar: calendar.China(), DuplicateRadius: 50, DuplicateWindow: 24 * time.Hour}
+	return &Service{DB: db, Locator: loc, Calendar: calendar.China(), DuplicateRadius: 50, DuplicateWindow: 24 * time.Hour, Logger: slog.Default()}
 }
 
 // system acts with the platform's own authority (the scheduler, intake).
@@ -290,6 +292,9 @@ func (s *Service) Run(ctx context.Context, every time.Duration, now func() time.
 		case <-t.C:
 			for {
 				n, err := s.Tick(ctx, now(), 500)
+				if err != nil && ctx.Err() == nil {
+					s.Logger.Error("scheduler tick", "err", err)
+				}
 				if err != nil || n < 500 {
 					break
 				}

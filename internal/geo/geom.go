@@ -1,6 +1,25 @@
 // Package geo is the geography adapter: coordinate systems used by Chinese map
 // providers, GeoJSON boundaries, planar geometry and the in-memory index that
 // answers "which units contain this point".
+//
+// # Boundary rule
+//
+// Containment is decided by casting a ray from the point towards +X and
+// counting edge crossings, even-odd, with a half-open rule: an edge counts
+// when exactly one of its end points lies strictly above the point
+// ((a.Y > p.Y) != (b.Y > p.Y)) and the point lies strictly to the left of
+// the edge. That is the same as asking whether the point nudged an
+// infinitesimal step right (and an even smaller step up) is inside, so a
+// point on an edge shared by two adjacent polygons belongs to exactly one of
+// them: the polygon on its right, or the one above for a horizontal edge. A
+// point on the right or top boundary of the whole area belongs to nothing.
+//
+// "Strictly left" is an exact orientation test (a floating-point filter with
+// an exact rational fallback) on the edge's end points taken in a fixed
+// order, never a rounded intersection abscissa: two polygons sharing an edge
+// must agree bit for bit on which side a point lies, whichever way each walks
+// the edge, and the Index relies on the same exactness to give exactly the
+// answers of a plain scan.
 package geo
 
 // Point is a position in degrees: X is longitude, Y is latitude.

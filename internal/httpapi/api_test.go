@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/caseflow"
 	"github.com/wangge/wangge/internal/httpapi"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/sqlstore/sqlstoretest"
@@ -79,7 +80,7 @@ func newEnv(t *testing.T, db *sqlstore.DB) *env {
 	if err := loc.Rebuild(ctx, true); err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(db, loc, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
+	api := httpapi.New(db, loc, caseflow.New(db, loc), slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
 	e := &env{t: t, srv: httptest.NewServer(api), db: db, tokens: map[string]string{}}
 	t.Cleanup(e.srv.Close)
 	for name := range users {

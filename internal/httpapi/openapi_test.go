@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wangge/wangge/catalogue"
 	"github.com/wangge/wangge/internal/sqlstore/sqlstoretest"
 )
 
@@ -24,7 +25,13 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 	e.do("admin", "POST", "/api/v1/persons", map[string]any{"household_id": h.ID, "name": "演示", "id_number": idFor("36073019800101001"), "phone": "19900000000"}, 201, &p)
 	e.do("admin", "POST", "/api/v1/persons/"+itoa(p.ID)+"/reveal", map[string]string{"field": "phone", "reason": "test"}, 200, nil)
 	e.do("admin", "POST", "/api/v1/persons/"+itoa(p.ID)+"/visits", map[string]string{"note": "x"}, 201, nil)
-	e.do("admin", "POST", "/api/v1/departments", map[string]string{"code": "gaj", "name_zh": "公安局", "unit_code": "360730"}, 201, nil)
+	for _, code := range catalogue.Departments(catalogue.Default()) {
+		e.do("admin", "POST", "/api/v1/departments", map[string]string{"code": code, "name_zh": code, "name_en": code, "unit_code": "360730"}, 201, nil)
+	}
+	e.do("admin", "PUT", "/api/v1/catalogue", catalogue.Default(), 200, nil)
+	var c struct{ ID int64 }
+	e.do("gw1", "POST", "/api/v1/cases", map[string]any{"category": "0101", "description": "垃圾", "lat": 26.45, "lon": 116.02}, 201, &c)
+	e.do("admin", "POST", "/api/v1/cases/"+itoa(c.ID)+"/actions", map[string]any{"action": "accept"}, 200, nil)
 
 	var doc struct {
 		Paths      map[string]map[string]json.RawMessage
@@ -56,7 +63,9 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		for k, v := range ids {
 			url = strings.ReplaceAll(url, k, v)
 		}
-		if strings.Contains(path, "/buildings/") {
+		if strings.Contains(path, "/cases/") {
+			url = strings.ReplaceAll(path, "{id}", itoa(c.ID))
+		} else if strings.Contains(path, "/buildings/") {
 			url = strings.ReplaceAll(path, "{id}", itoa(b.ID))
 		} else if strings.Contains(path, "/households/") {
 			url = strings.ReplaceAll(path, "{id}", itoa(h.ID))

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/caseflow"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/territory"
 )
@@ -30,6 +31,7 @@ const SessionCookie = "wangge_session"
 type Server struct {
 	DB      *sqlstore.DB
 	Locator *territory.Locator
+	Cases   *caseflow.Service
 	Logger  *slog.Logger
 	Version string
 
@@ -40,8 +42,8 @@ type Server struct {
 }
 
 // New builds a server and registers every route.
-func New(db *sqlstore.DB, loc *territory.Locator, logger *slog.Logger, version string) *Server {
-	s := &Server{DB: db, Locator: loc, Logger: logger, Version: version, mux: http.NewServeMux(), metrics: newMetrics(), logins: newLimiter(10, time.Minute)}
+func New(db *sqlstore.DB, loc *territory.Locator, cases *caseflow.Service, logger *slog.Logger, version string) *Server {
+	s := &Server{DB: db, Locator: loc, Cases: cases, Logger: logger, Version: version, mux: http.NewServeMux(), metrics: newMetrics(), logins: newLimiter(10, time.Minute)}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.handle(rt))
