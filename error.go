@@ -121,3 +121,22 @@ func (v *Validation) Err() error {
 	}
 	return &Error{Code: EINVALID, Message: strings.Join(parts, "; "), Fields: v.fields}
 }
+
+// PrefixFields renames the fields of an invalid-input error: prefix is put
+// before each (units[3]. + code), or, when cut is set, removed from the
+// front of each. Other errors pass through unchanged.
+func PrefixFields(err error, prefix string, cut bool) error {
+	fields := ErrorFields(err)
+	if fields == nil {
+		return err
+	}
+	var v Validation
+	for k, p := range fields {
+		if cut {
+			v.Add(strings.TrimPrefix(k, prefix), p)
+		} else {
+			v.Add(prefix+k, p)
+		}
+	}
+	return v.Err()
+}

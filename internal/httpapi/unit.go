@@ -72,23 +72,10 @@ func boundaryOf(raw rawJSON, crsName string) (string, *[4]float64, error) {
 	}
 	mp, err := geo.ParseGeometry(raw)
 	if err != nil {
-		return "", nil, prefixed(err, "boundary.")
+		return "", nil, wangge.PrefixFields(err, "boundary.", false)
 	}
 	b, box := territory.Boundary(mp, crs)
 	return b, box, nil
-}
-
-// prefixed renames the fields of an invalid-input error under a prefix.
-func prefixed(err error, prefix string) error {
-	fields := wangge.ErrorFields(err)
-	if fields == nil {
-		return err
-	}
-	var v wangge.Validation
-	for k, p := range fields {
-		v.Add(prefix+k, p)
-	}
-	return v.Err()
 }
 
 func (s *Server) listUnits(w http.ResponseWriter, r *http.Request) error {
@@ -142,25 +129,9 @@ func (s *Server) createUnit(w http.ResponseWriter, r *http.Request) error {
 	}
 	units := []wangge.Unit{u}
 	if err := s.DB.CreateUnits(r.Context(), units); err != nil {
-		return stripBatchPrefix(err)
+		return wangge.PrefixFields(err, "units[0].", true) // one unit: name its fields plainly
 	}
 	return s.afterUnitChange(w, r, req.Code, 201)
-}
-
-// stripBatchPrefix turns "units[0].code" into "code" for single-unit calls.
-func stripBatchPrefix(err error) error {
-	fields := wangge.ErrorFields(err)
-	if fields == nil {
-		return err
-	}
-	var v wangge.Validation
-	for k, p := range fields {
-		if len(k) > 9 && k[:9] == "units[0]." {
-			k = k[9:]
-		}
-		v.Add(k, p)
-	}
-	return v.Err()
 }
 
 // afterUnitChange rebuilds the point index so that the next lookup sees the

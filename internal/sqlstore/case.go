@@ -18,7 +18,7 @@ const caseCols = `c.id, c.number, c.status, c.suspended_from, c.level, c.unit_id
 	c.merged_into, c.duplicate_of, c.reported_at, c.updated_at, c.closed_at, c.step_started_at, c.step_limit_s,
 	c.step_used_s, c.due_at, c.light, c.next_check_at, c.external_id, c.version`
 
-func scanCase(sc interface{ Scan(...any) error }) (*wangge.Case, error) {
+func scanCase(sc scanner) (*wangge.Case, error) {
 	var (
 		c                           wangge.Case
 		lon, lat                    sql.NullFloat64

@@ -15,7 +15,7 @@ import (
 
 const buildingCols = "id, code, unit_code, address, name, use, floors, lon, lat, crs"
 
-func scanBuilding(sc interface{ Scan(...any) error }) (*wangge.Building, error) {
+func scanBuilding(sc scanner) (*wangge.Building, error) {
 	var b wangge.Building
 	var lon, lat sql.NullFloat64
 	err := sc.Scan(&b.ID, &b.Code, &b.UnitCode, &b.Address, &b.Name, &b.Use, &b.Floors, &lon, &lat, &b.CRS)
@@ -86,9 +86,30 @@ func (db *DB) CreateBuilding(ctx context.Context, b *wangge.Building) error {
 
 // Building returns a building in the caller's scope.
 func (db *DB) Building(ctx context.Context, id int64) (*wangge.Building, error) {
-	sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
-	b, err := scanBuilding(db.read().queryRow(ctx, "SELECT "+buildingCols+" FROM buildings WHERE id = ? AND "+sp, append([]any{id}, args...)...))
+	b, err := getInScope(ctx, db.read(), "buildings", buildingCols, id, scanBuilding)
 	return b, notFound(err, "building")
+}
+
+type scanner interface{ Scan(...any) error }
+
+// getInScope reads one registry row by id, if its unit lies in the
+// caller's scope; the scope is part of the query, so a row outside it is
+// exactly as absent as a missing one.
+func getInScope[T any](ctx context.Context, c conn, table, cols string, id int64, scan func(scanner) (T, error)) (T, error) {
+	sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
+	return scan(c.queryRow(ctx, "SELECT "+cols+" FROM "+table+" WHERE id = ? AND "+sp, append([]any{id}, args...)...))
+}
+
+// registryWhere starts the predicates of a registry listing: the caller's
+// scope and the unit subtree asked for.
+func registryWhere(ctx context.Context, f RegistryFilter) where {
+	var w where
+	sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
+	w.add(sp, args...)
+	if f.Unit != "" {
+		w.add("unit_code >= ? AND unit_code < ?", f.Unit, wangge.CodeUpperBound(f.Unit))
+	}
+	return w
 }
 
 // RegistryFilter selects registry rows.
@@ -108,12 +129,7 @@ type RegistryFilter struct {
 
 // Buildings lists buildings in the caller's scope.
 func (db *DB) Buildings(ctx context.Context, f RegistryFilter) ([]*wangge.Building, int, error) {
-	var w where
-	sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
-	w.add(sp, args...)
-	if f.Unit != "" {
-		w.add("unit_code >= ? AND unit_code < ?", f.Unit, wangge.CodeUpperBound(f.Unit))
-	}
+	w := registryWhere(ctx, f)
 	if f.Q != "" {
 		w.add("address LIKE ? ESCAPE '\\'", "%"+escapeLike(f.Q)+"%")
 	}
@@ -122,7 +138,7 @@ func (db *DB) Buildings(ctx context.Context, f RegistryFilter) ([]*wangge.Buildi
 
 // list runs a scoped count and page query; every registry listing goes
 // through it.
-func list[T any](ctx context.Context, db *DB, table, cols, order string, w where, limit, offset int, scan func(interface{ Scan(...any) error }) (T, error)) ([]T, int, error) {
+func list[T any](ctx context.Context, db *DB, table, cols, order string, w where, limit, offset int, scan func(scanner) (T, error)) ([]T, int, error) {
 	var total int
 	if err := db.read().queryRow(ctx, "SELECT COUNT(*) FROM "+table+w.String(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count %s: %w", table, err)
@@ -148,7 +164,7 @@ func list[T any](ctx context.Context, db *DB, table, cols, order string, w where
 
 const householdCols = "id, building_id, unit_code, room, address, head_name, members, rented, tags"
 
-func scanHousehold(sc interface{ Scan(...any) error }) (*wangge.Household, error) {
+func scanHousehold(sc scanner) (*wangge.Household, error) {
 	var h wangge.Household
 	var b sql.NullInt64
 	var tags string
@@ -162,8 +178,7 @@ func scanHousehold(sc interface{ Scan(...any) error }) (*wangge.Household, error
 func (db *DB) CreateHousehold(ctx context.Context, h *wangge.Household) error {
 	return db.Transact(ctx, func(tx *Tx) error {
 		if h.BuildingID != 0 {
-			sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
-			b, err := scanBuilding(tx.queryRow(ctx, "SELECT "+buildingCols+" FROM buildings WHERE id = ? AND "+sp, append([]any{h.BuildingID}, args...)...))
+			b, err := getInScope(ctx, tx.conn, "buildings", buildingCols, h.BuildingID, scanBuilding)
 			if err != nil {
 				return wangge.FieldError("building_id", "unknown building")
 			}
@@ -198,19 +213,13 @@ func (db *DB) CreateHousehold(ctx context.Context, h *wangge.Household) error {
 
 // Household returns a household in the caller's scope.
 func (db *DB) Household(ctx context.Context, id int64) (*wangge.Household, error) {
-	sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
-	h, err := scanHousehold(db.read().queryRow(ctx, "SELECT "+householdCols+" FROM households WHERE id = ? AND "+sp, append([]any{id}, args...)...))
+	h, err := getInScope(ctx, db.read(), "households", householdCols, id, scanHousehold)
 	return h, notFound(err, "household")
 }
 
 // Households lists households in the caller's scope.
 func (db *DB) Households(ctx context.Context, f RegistryFilter) ([]*wangge.Household, int, error) {
-	var w where
-	sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
-	w.add(sp, args...)
-	if f.Unit != "" {
-		w.add("unit_code >= ? AND unit_code < ?", f.Unit, wangge.CodeUpperBound(f.Unit))
-	}
+	w := registryWhere(ctx, f)
 	if f.Building != 0 {
 		w.add("building_id = ?", f.Building)
 	}
@@ -227,7 +236,7 @@ func (db *DB) Households(ctx context.Context, f RegistryFilter) ([]*wangge.House
 
 const personCols = "id, household_id, unit_code, name, id_masked, sex, birth_date, phone_masked, ethnicity, residence, relation, tags, care_tier, last_visit, next_visit"
 
-func scanPerson(sc interface{ Scan(...any) error }) (*wangge.Person, error) {
+func scanPerson(sc scanner) (*wangge.Person, error) {
 	var p wangge.Person
 	var hh sql.NullInt64
 	var tags string
@@ -271,8 +280,7 @@ func (db *DB) CreatePerson(ctx context.Context, p *wangge.Person) error {
 	return db.Transact(ctx, func(tx *Tx) error {
 		var household any
 		if p.HouseholdID != 0 {
-			sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
-			h, err := scanHousehold(tx.queryRow(ctx, "SELECT "+householdCols+" FROM households WHERE id = ? AND "+sp, append([]any{p.HouseholdID}, args...)...))
+			h, err := getInScope(ctx, tx.conn, "households", householdCols, p.HouseholdID, scanHousehold)
 			if err != nil {
 				return wangge.FieldError("household_id", "unknown household")
 			}
@@ -301,19 +309,13 @@ func (db *DB) CreatePerson(ctx context.Context, p *wangge.Person) error {
 
 // Person returns a person in the caller's scope, identifiers masked.
 func (db *DB) Person(ctx context.Context, id int64) (*wangge.Person, error) {
-	sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
-	p, err := scanPerson(db.read().queryRow(ctx, "SELECT "+personCols+" FROM persons WHERE id = ? AND "+sp, append([]any{id}, args...)...))
+	p, err := getInScope(ctx, db.read(), "persons", personCols, id, scanPerson)
 	return p, notFound(err, "person")
 }
 
 // Persons lists persons in the caller's scope, identifiers masked.
 func (db *DB) Persons(ctx context.Context, f RegistryFilter) ([]*wangge.Person, int, error) {
-	var w where
-	sp, args := scopeWhere(wangge.ScopeFromContext(ctx), "unit_code")
-	w.add(sp, args...)
-	if f.Unit != "" {
-		w.add("unit_code >= ? AND unit_code < ?", f.Unit, wangge.CodeUpperBound(f.Unit))
-	}
+	w := registryWhere(ctx, f)
 	if f.Household != 0 {
 		w.add("household_id = ?", f.Household)
 	}
@@ -410,7 +412,7 @@ func (db *DB) AccessLog(ctx context.Context, personID int64, limit, offset int) 
 		w.add("l.person_id = ?", personID)
 	}
 	return list(ctx, db, "pii_access_log l JOIN users u ON u.id = l.user_id", "l.id, l.user_id, u.username, l.person_id, l.field, l.reason, l.at",
-		"l.id DESC", w, limit, offset, func(sc interface{ Scan(...any) error }) (*AccessLogEntry, error) {
+		"l.id DESC", w, limit, offset, func(sc scanner) (*AccessLogEntry, error) {
 			var e AccessLogEntry
 			err := sc.Scan(&e.ID, &e.UserID, &e.Username, &e.PersonID, &e.Field, &e.Reason, &e.At)
 			e.At = e.At.UTC()
@@ -438,8 +440,7 @@ func (db *DB) RecordVisit(ctx context.Context, v *wangge.Visit) error {
 		return wangge.FieldError("note", "too long")
 	}
 	return db.Transact(ctx, func(tx *Tx) error {
-		sp, args := scopeWhere(wangge.ScopeOf(me), "unit_code")
-		p, err := scanPerson(tx.queryRow(ctx, "SELECT "+personCols+" FROM persons WHERE id = ? AND "+sp, append([]any{v.PersonID}, args...)...))
+		p, err := getInScope(ctx, tx.conn, "persons", personCols, v.PersonID, scanPerson)
 		if err != nil {
 			return notFound(err, "person")
 		}
@@ -463,7 +464,7 @@ func (db *DB) Visits(ctx context.Context, personID int64, limit, offset int) ([]
 	w.add(sp, args...)
 	w.add("person_id = ?", personID)
 	return list(ctx, db, "visits", "id, person_id, unit_code, visitor_id, at, note", "at DESC, id DESC", w, limit, offset,
-		func(sc interface{ Scan(...any) error }) (*wangge.Visit, error) {
+		func(sc scanner) (*wangge.Visit, error) {
 			var v wangge.Visit
 			err := sc.Scan(&v.ID, &v.PersonID, &v.UnitCode, &v.VisitorID, &v.At, &v.Note)
 			v.At = v.At.UTC()

@@ -12,7 +12,7 @@ import (
 
 const unitCols = "id, code, parent_code, level, name_zh, name_en, type, households, population, min_lon, min_lat, max_lon, max_lat, version, valid_from, valid_to"
 
-func scanUnit(sc interface{ Scan(...any) error }, withBoundary bool) (*wangge.Unit, error) {
+func scanUnit(sc scanner, withBoundary bool) (*wangge.Unit, error) {
 	var (
 		u                wangge.Unit
 		parent, boundary sql.NullString
@@ -191,17 +191,7 @@ func (tx *Tx) unitsByCode(ctx context.Context, codes map[string]bool) (map[strin
 	return out, nil
 }
 
-func prefixFields(err error, prefix string) error {
-	fields := wangge.ErrorFields(err)
-	if fields == nil {
-		return err
-	}
-	var v wangge.Validation
-	for k, p := range fields {
-		v.Add(prefix+k, p)
-	}
-	return v.Err()
-}
+func prefixFields(err error, prefix string) error { return wangge.PrefixFields(err, prefix, false) }
 
 // Unit returns the current version of a unit in the caller's scope, with its
 // boundary.

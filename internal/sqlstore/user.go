@@ -90,7 +90,7 @@ func coversScope(code string, s wangge.Scope) bool {
 
 const userCols = "u.id, u.username, u.name, u.role, u.department_id, u.disabled, u.created_at"
 
-func scanUser(sc interface{ Scan(...any) error }) (*wangge.User, error) {
+func scanUser(sc scanner) (*wangge.User, error) {
 	var u wangge.User
 	var dept sql.NullInt64
 	if err := sc.Scan(&u.ID, &u.Username, &u.Name, &u.Role, &dept, &u.Disabled, &u.CreatedAt); err != nil {
