@@ -25,8 +25,8 @@ const EarthRadius = 6371008.8
 
 // ParseCRS parses the name of a coordinate system as clients send it. It is
 // case-insensitive; the empty string means WGS84, "cgcs2000" is accepted as
-// WGS84 (they differ by centimetres), and the Baidu API spellings "wgs84ll",
-// "gcj02ll" and "bd09ll" are accepted too. Anything else, including Baidu's
+// WGS84 (they differ by centimetres), as are "epsg:4326" and "epsg:4490",
+// and the Baidu API spellings "wgs84ll", "gcj02ll" and "bd09ll" work too. Anything else, including Baidu's
 // projected "bd09mc", is an invalid-input error naming the field "crs".
 func ParseCRS(s string) (CRS, error) {
 	switch strings.ToLower(strings.TrimSpace(s)) {

@@ -21,10 +21,10 @@ type Item struct {
 // into 8×8 sub-cells. A cell takes 32 bytes: three answers (item positions
 // or "nothing"), a 2-bit code per sub-cell naming one of them or saying
 // "look at the geometry", and the offset of a record holding the geometry
-// when some sub-cell needs it. Most queries are answered from those 32
-// bytes alone, with one memory access; a dependent second access to a large
-// array costs as much as everything else together, so the sub-cell codes
-// are what buys the speed.
+// when some sub-cell needs it. Most queries (five in six on a tiling of
+// micro-grids) are answered from those 32 bytes alone, with one memory
+// access; a dependent second access to a large array costs as much as
+// everything else together, so the sub-cell codes are what buys the speed.
 //
 // A record holds the candidate polygons of its cell, which of them contain
 // the cell's bottom-right corner, and the edges that pass through the cell,
@@ -38,23 +38,25 @@ type Item struct {
 // index returns exactly what a scan of every item with MultiPolygon.Contains
 // would return, points on shared edges and vertices included.
 //
-// Everything lives in three flat slices, so the garbage collector has
-// nothing to trace.
+// Everything lives in a few large pointer-free slices, so the garbage
+// collector has nothing to trace.
 type Index struct {
 	n      int
 	ids    []int64 // item IDs, ascending; cells and records refer to positions here
 	bounds BBox    // queries outside [MinX, MaxX) × [MinY, MaxY) miss without a lookup
 	grid
-	cells []uint64 // two words a cell, see cellWords
-	data  []uint64 // records
+	cells     []uint64   // cellWords words a cell
+	data      [][]uint64 // records, one slice per band of 1<<bandShift rows
+	bandShift uint
 }
 
-// A cell is four words, so that 16 cells fill four cache lines exactly and a
-// cell never straddles two:
+// A cell is four words, half a cache line, so that answering from the cell
+// touches a single line:
 //
 //	word 0     item position A (32 bits) | item position B (32)
-//	word 1     item position C (32) | record offset + 1, or 0 when the cell
-//	           needs no record (32)
+//	word 1     item position C (32) | offset + 1 of the record in the
+//	           records of the cell's band of rows, or 0 when the cell needs
+//	           no record (32)
 //	words 2-3  a 2-bit code for each of the 8×8 sub-cells, sub-cell
 //	           sx + 8·sy at bit 2·(that mod 32) of word 2 + that/32: zero
 //	           means "ask the record", k = 1..3 means "the answer is item k"
@@ -115,8 +117,10 @@ func clampInt(v, lo, hi int) int {
 // share IDs; a polygon with a coordinate that is not finite or beyond ±1e9
 // is left out (parsed boundaries never have one). Items are meant not to
 // overlap, but overlapping items are handled exactly: Locate returns the
-// smallest ID among them and LocateAll returns them all. NewIndex uses all
-// available cores.
+// smallest ID among them and LocateAll returns them all; memory grows with
+// the number of polygons covering a point, though, so data where hundreds
+// of items cover the same area costs far more than a tiling. NewIndex uses
+// all available cores and keeps no reference to items.
 func NewIndex(items []Item) *Index {
 	order := make([]int32, len(items))
 	for i := range order {
@@ -135,22 +139,20 @@ func NewIndex(items []Item) *Index {
 	ix.bounds = b.bounds
 	ix.grid = b.grid
 	b.scatter()
-	ix.cells, ix.data = b.sweep()
-	if UseHuge {
-		adviseHuge(ix.cells)
-		adviseHuge(ix.data)
-	}
+	ix.cells, ix.data, ix.bandShift = b.sweep()
 	return ix
 }
-
-var UseHuge = true
 
 // Len returns the number of items the index was built from.
 func (ix *Index) Len() int { return ix.n }
 
 // SizeBytes returns the memory held by the index, for capacity planning.
 func (ix *Index) SizeBytes() int {
-	return 8*cap(ix.cells) + 8*cap(ix.data) + 8*cap(ix.ids) + 160
+	n := 8*cap(ix.cells) + 8*cap(ix.ids) + 24*cap(ix.data) + 160
+	for _, d := range ix.data {
+		n += 8 * cap(d)
+	}
+	return n
 }
 
 // locate finds the cell and sub-cell of p; ok is false when p is outside
@@ -185,7 +187,7 @@ func (ix *Index) Locate(p Point) (id int64, ok bool) {
 		}
 		return ix.ids[item], true
 	}
-	rec := ix.data[cell[1]>>32-1:]
+	rec := ix.data[cy>>ix.bandShift][cell[1]>>32-1:]
 	if rec[0]&0xff == 0 {
 		var buf [8]int64
 		all := ix.LocateAll(p, buf[:0])
@@ -218,7 +220,7 @@ func (ix *Index) LocateAll(p Point, dst []int64) []int64 {
 		return append(dst, ix.ids[item])
 	}
 	start := len(dst)
-	recordItems(ix.data[cell[1]>>32-1:], p, ix.colX(cx+1), ix.rowY(cy), func(item uint32) {
+	recordItems(ix.data[cy>>ix.bandShift][cell[1]>>32-1:], p, ix.colX(cx+1), ix.rowY(cy), func(item uint32) {
 		// Slots are ordered by item position, hence by ID; two polygons of
 		// one item, or two items sharing an ID, come out next to each other.
 		id := ix.ids[item]

@@ -255,54 +255,40 @@ func parallel(n int, fn func(w int)) {
 	wg.Wait()
 }
 
-// sweep builds the cells row by row, in parallel over chunks of rows, and
-// concatenates the chunks' records.
-func (b *builder) sweep() ([]uint64, []uint64) {
-	cells := make([]uint64, cellWords*b.nx*b.ny)
+// sweep builds the cells, in parallel over bands of rows. Each band keeps
+// its records in a slice of its own: concatenating them would cost a copy
+// of the largest part of the index for nothing.
+func (b *builder) sweep() (cells []uint64, data [][]uint64, shift uint) {
+	cells = make([]uint64, cellWords*b.nx*b.ny)
 	nw := workers()
-	rowsPer := max(1, b.ny/(nw*16))
-	nChunks := (b.ny + rowsPer - 1) / rowsPer
-	chunks := make([][]uint64, nChunks)
+	// Bands small enough to balance the workers, and a power of two rows
+	// high so that a query finds its band with a shift.
+	for shift < 30 && 1<<(shift+1) <= b.ny/(nw*16) {
+		shift++
+	}
+	rows := 1 << shift
+	data = make([][]uint64, (b.ny+rows-1)/rows)
 	var next atomic.Int64
 	parallel(nw, func(int) {
 		s := newSweeper(b, cells)
 		for {
-			c := int(next.Add(1) - 1)
-			if c >= nChunks {
+			band := int(next.Add(1) - 1)
+			if band >= len(data) {
 				return
 			}
 			// One growing buffer per worker, copied out at its final size,
 			// keeps reallocation off the hot path.
 			s.out = s.out[:0]
-			for r := c * rowsPer; r < min(b.ny, (c+1)*rowsPer); r++ {
+			for r := band * rows; r < min(b.ny, (band+1)*rows); r++ {
 				s.row(r)
 			}
-			chunks[c] = slices.Clone(s.out)
-		}
-	})
-	total := 0
-	bases := make([]int, nChunks)
-	for c, ch := range chunks {
-		bases[c] = total
-		total += len(ch)
-	}
-	if total >= math.MaxUint32 {
-		panic("geo: NewIndex: index too large")
-	}
-	data := make([]uint64, total)
-	parallel(nw, func(w int) {
-		for c := w; c < nChunks; c += nw {
-			copy(data[bases[c]:], chunks[c])
-			chunks[c] = nil
-			base := uint64(bases[c]) << 32
-			for i := c * rowsPer * b.nx; i < min(b.ny, (c+1)*rowsPer)*b.nx; i++ {
-				if cells[cellWords*i+1]>>32 != 0 {
-					cells[cellWords*i+1] += base
-				}
+			if len(s.out) >= math.MaxUint32 {
+				panic("geo: NewIndex: too many records in a band")
 			}
+			data[band] = slices.Clone(s.out)
 		}
 	})
-	return cells, data
+	return cells, data, shift
 }
 
 // sweeper is one worker's scratch space for building rows.

@@ -430,3 +430,33 @@ func TestBaselineAgrees(t *testing.T) {
 		}
 	}
 }
+
+// TestLatticeIsATiling checks the generator behind the benchmarks: 8 to 20
+// vertices a cell, and every edge inside the tiling drawn by exactly two
+// cells in opposite directions, so that neighbours share edges bit for bit.
+func TestLatticeIsATiling(t *testing.T) {
+	l := lattice{nx: 15, ny: 12, lon0: 116, lat0: 26, d: 0.0005, seed: 42}
+	type edge struct{ a, b geo.Point }
+	seen := map[edge]int{}
+	for _, it := range l.items() {
+		ring := it.Shape[0][0]
+		if n := len(ring) - 1; n < 8 || n > 20 {
+			t.Errorf("cell %d has %d vertices", it.ID, n)
+		}
+		for k := 0; k+1 < len(ring); k++ {
+			seen[edge{ring[k], ring[k+1]}]++
+		}
+	}
+	outer := 0
+	for e, n := range seen {
+		switch back := seen[edge{e.b, e.a}]; {
+		case n != 1 || back > 1:
+			t.Fatalf("edge %v drawn %d times forwards and %d backwards", e, n, back)
+		case back == 0:
+			outer++
+		}
+	}
+	if outer == 0 || outer > 2*(l.nx+l.ny)*5 {
+		t.Errorf("%d edges on the outer boundary", outer)
+	}
+}
