@@ -411,3 +411,19 @@ func hasStatus(ss []Status, s Status) bool {
 	}
 	return false
 }
+
+// CanSee reports whether u may see c: the same rule as the case scope in
+// SQL (unit subtree, own department, own report), for events that never
+// pass through a query, such as the live stream.
+func CanSee(u *User, c *Case) bool {
+	if u == nil {
+		return false
+	}
+	if ScopeOf(u).Contains(c.UnitCode) {
+		return true
+	}
+	if u.DepartmentID != nil && c.DepartmentID != nil && *u.DepartmentID == *c.DepartmentID {
+		return true
+	}
+	return u.ID != 0 && c.ReporterID != nil && *c.ReporterID == u.ID
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/wangge/wangge/internal/pii"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/territory"
+	"github.com/wangge/wangge/internal/webhook"
 )
 
 // Version is set at build time with -ldflags "-X .../app.Version=..."; it
@@ -265,6 +266,7 @@ func Start(ctx context.Context, db *sqlstore.DB, addr string, log *slog.Logger) 
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go loc.Watch(bg, 15*time.Second)
 	go cases.Run(bg, time.Second, db.Now)
+	go webhook.New(db, log).Run(bg, 2*time.Second)
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()

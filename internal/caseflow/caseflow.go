@@ -29,6 +29,7 @@ type Service struct {
 	DuplicateRadius float64
 	DuplicateWindow time.Duration
 	Logger          *slog.Logger
+	Broker          *Broker // committed changes, for live listeners
 
 	mu         sync.Mutex
 	categories map[string]*wangge.Category
@@ -36,7 +37,7 @@ type Service struct {
 
 // New returns a service on the Chinese national calendar.
 func New(db *sqlstore.DB, loc *territory.Locator) *Service {
-	return &Service{DB: db, Locator: loc, Calendar: calendar.China(), DuplicateRadius: 50, DuplicateWindow: 24 * time.Hour, Logger: slog.Default()}
+	return &Service{DB: db, Locator: loc, Calendar: calendar.China(), DuplicateRadius: 50, DuplicateWindow: 24 * time.Hour, Logger: slog.Default(), Broker: NewBroker()}
 }
 
 // system acts with the platform's own authority (the scheduler, intake).
@@ -103,8 +104,12 @@ func (s *Service) Report(ctx context.Context, c *wangge.Case, now time.Time) (*w
 	if c.DuplicateOf != nil {
 		ev.Data["probable_duplicate_of"] = *c.DuplicateOf
 	}
-	if _, err := s.DB.CreateCase(ctx, c, ev); err != nil {
+	created, err := s.DB.CreateCase(ctx, c, ev)
+	if err != nil {
 		return nil, err
+	}
+	if created {
+		s.Broker.Publish(Event{Action: "report", Case: c})
 	}
 	return c, nil
 }
@@ -168,9 +173,13 @@ func (s *Service) duplicateOf(ctx context.Context, c *wangge.Case, now time.Time
 // otherwise the operator must choose.
 func (s *Service) Act(ctx context.Context, id int64, version int, step wangge.Step, now time.Time) (*wangge.Case, error) {
 	step.Actor = wangge.UserFromContext(ctx)
-	return s.DB.UpdateCase(ctx, id, version, false, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+	c, err := s.DB.UpdateCase(ctx, id, version, false, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
 		return s.apply(ctx, cur, step, now)
 	})
+	if err == nil {
+		s.Broker.Publish(Event{Action: string(step.Action), Case: c})
+	}
+	return c, err
 }
 
 func (s *Service) apply(ctx context.Context, cur wangge.Case, step wangge.Step, now time.Time) (wangge.Case, wangge.CaseEvent, error) {
@@ -245,7 +254,8 @@ func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, erro
 	}
 	n := 0
 	for _, id := range ids {
-		_, err := s.DB.UpdateCase(system(ctx), id, 0, true, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+		var action string
+		c, err := s.DB.UpdateCase(system(ctx), id, 0, true, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
 			if cur.NextCheckAt == nil || cur.NextCheckAt.After(now) {
 				return cur, wangge.CaseEvent{}, errNothingDue
 			}
@@ -268,6 +278,7 @@ func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, erro
 					}
 				}
 			}
+			action = ev.Action
 			return next, ev, nil
 		})
 		switch {
@@ -276,6 +287,7 @@ func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, erro
 			return n, fmt.Errorf("tick case %d: %w", id, err)
 		default:
 			n++
+			s.Broker.Publish(Event{Action: action, Case: c})
 		}
 	}
 	return n, nil

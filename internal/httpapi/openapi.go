@@ -38,6 +38,9 @@ func (s *Server) OpenAPI() map[string]any {
 		if rt.Resp != nil {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.Resp))}}
 		}
+		if rt.Stream {
+			ok["content"] = map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string"}}}
+		}
 		responses := map[string]any{itoa(status): ok, "default": map[string]any{"$ref": "#/components/responses/Error"}}
 		op["responses"] = responses
 		if rt.Auth {

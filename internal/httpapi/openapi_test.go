@@ -59,6 +59,9 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 			}
 		}
 		json.Unmarshal(raw, &op)
+		if _, streams := op.Responses["200"].Content["text/event-stream"]; streams {
+			continue // a live stream, tested on its own
+		}
 		url := path
 		for k, v := range ids {
 			url = strings.ReplaceAll(url, k, v)

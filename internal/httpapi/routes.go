@@ -16,9 +16,10 @@ type route struct {
 	Auth         bool  // a logged-in user is required
 	MaxBody      int64 // request body limit; 0 means DefaultMaxBody
 	Query        []param
-	Body         any // request body type, for the document
-	Resp         any // 2xx response body type
-	Status       int // success status; 0 means 200
+	Body         any  // request body type, for the document
+	Resp         any  // 2xx response body type
+	Status       int  // success status; 0 means 200
+	Stream       bool // answers text/event-stream
 	h            func(http.ResponseWriter, *http.Request) error
 }
 
@@ -99,6 +100,15 @@ func (s *Server) routeTable() []route {
 			Body: wangge.Catalogue{}, Resp: wangge.Catalogue{}, h: s.putCatalogue},
 		{Method: "PUT", Path: "/api/v1/routing/{category}", Tag: "cases", Summary: "Set which departments handle a category, by level and unit subtree (administrators)", Auth: true,
 			Body: routingRequest{}, Resp: routingRequest{}, h: s.putRouting},
+
+		{Method: "GET", Path: "/api/v1/inbox", Tag: "notifications", Summary: "Notifications for me, my department and my units, newest first", Auth: true,
+			Query: append([]param{{"unread", "boolean", "only unread"}}, pageQuery...), Resp: page[*wangge.Notification]{}, h: s.inbox},
+		{Method: "POST", Path: "/api/v1/inbox/read", Tag: "notifications", Summary: "Mark notifications as read", Auth: true, Body: readRequest{}, Status: 204, h: s.markRead},
+		{Method: "GET", Path: "/api/v1/stream", Tag: "notifications", Summary: "Live case events I may see, as Server-Sent Events (event: case)", Auth: true, Stream: true, h: s.stream},
+		{Method: "GET", Path: "/api/v1/webhooks", Tag: "notifications", Summary: "Outbound webhooks (administrators)", Auth: true, Resp: []*sqlstore.Webhook{}, h: s.listWebhooks},
+		{Method: "POST", Path: "/api/v1/webhooks", Tag: "notifications", Summary: "Subscribe a URL to case events; deliveries are signed with the returned secret (X-Wangge-Signature: sha256=HMAC(secret, timestamp.body))", Auth: true,
+			Body: webhookRequest{}, Resp: sqlstore.Webhook{}, Status: 201, h: s.createWebhook},
+		{Method: "DELETE", Path: "/api/v1/webhooks/{id}", Tag: "notifications", Summary: "Remove a webhook and its pending deliveries", Auth: true, Status: 204, h: s.deleteWebhook},
 
 		{Method: "GET", Path: "/api/v1/users", Tag: "people", Summary: "List users (administrators)", Auth: true,
 			Query: append([]param{{"role", "string", "role"}}, pageQuery...), Resp: page[*wangge.User]{}, h: s.listUsers},

@@ -153,7 +153,10 @@ func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, ev wangge.CaseEven
 		c.ID, created = id, true
 		c.ReporterPhone = wangge.MaskPhone(c.ReporterPhone)
 		ev.CaseID = id
-		return tx.insertEvent(ctx, &ev)
+		if err := tx.insertEvent(ctx, &ev); err != nil {
+			return err
+		}
+		return tx.fanOut(ctx, c, &ev)
 	})
 	return created, err
 }
@@ -319,6 +322,10 @@ func (db *DB) UpdateCase(ctx context.Context, id int64, version int, system bool
 		}
 		ev.CaseID = id
 		if err := tx.insertEvent(ctx, &ev); err != nil {
+			return err
+		}
+		next.ID, next.Number = cur.ID, cur.Number
+		if err := tx.fanOut(ctx, &next, &ev); err != nil {
 			return err
 		}
 		out = &next
