@@ -21,6 +21,7 @@ import (
 	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/internal/caseflow"
 	"github.com/wangge/wangge/internal/httpapi"
+	"github.com/wangge/wangge/internal/open311"
 	"github.com/wangge/wangge/internal/pii"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/territory"
@@ -88,6 +89,7 @@ Usage:
   wangge user     add --username U --role R [--units C1,C2] [--name N] [--password P]
   wangge user     list [--role R]
   wangge user     passwd --username U [--password P]
+  wangge apikey   create --name N | list | revoke --name N   Open311 API keys
   wangge version
 
 Every flag has an environment variable: --addr WANGGE_ADDR, --db WANGGE_DB,
@@ -114,6 +116,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.importCmd(ctx, args[1:])
 	case "user":
 		return env.userCmd(ctx, args[1:])
+	case "apikey":
+		return env.apikeyCmd(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "wangge", version())
 		return nil
@@ -255,6 +259,7 @@ func Start(ctx context.Context, db *sqlstore.DB, addr string, log *slog.Logger) 
 	cases := caseflow.New(db, loc)
 	cases.Logger = log
 	api := httpapi.New(db, loc, cases, log, version())
+	(&open311.Handler{DB: db, Cases: cases, Now: db.Now, Logger: log}).Register(api)
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)

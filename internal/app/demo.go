@@ -67,6 +67,11 @@ func (env *Env) demoCmd(ctx context.Context, args []string) error {
 		fmt.Fprintf(env.Stdout, "demo county ready in %s (created: %v)\n", time.Since(start).Round(time.Millisecond), created)
 		return db.Close()
 	}
+	key, err := db.CreateAPIKey(System(ctx), "demo")
+	if err != nil {
+		db.Close()
+		return err
+	}
 	srv, err := Start(ctx, db, c.Addr, log)
 	if err != nil {
 		db.Close()
@@ -92,12 +97,17 @@ func (env *Env) demoCmd(ctx context.Context, args []string) error {
     police01              grid police (网格警), 1+N grids
     dept-gaj              公安局 department staff
 
+  Open311 GeoReport v2: %s/open311/v2/discovery.json
+  api_key: %s
+
   try:
     curl -s -X POST %s/api/v1/auth/login -d '{"username":"gw360730100001001","password":"%s"}'
     curl -s '%s/api/v1/locate?lat=26.4720&lon=116.0188&crs=gcj02'
+    curl -s -X POST %s/open311/v2/requests.json -d api_key=%s -d service_code=0101 \
+         -d lat=26.4720 -d long=116.0188 -d description=路边垃圾
 
   Ctrl-C stops the server.
-`, verb, time.Since(start).Round(time.Millisecond), c.Data, srv.URL, srv.URL, demoStaffPass, srv.URL, demoStaffPass, srv.URL)
+`, verb, time.Since(start).Round(time.Millisecond), c.Data, srv.URL, srv.URL, demoStaffPass, srv.URL, key, srv.URL, demoStaffPass, srv.URL, srv.URL, key)
 	<-ctx.Done()
 	return srv.Close()
 }

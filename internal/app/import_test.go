@@ -96,6 +96,16 @@ func TestImportGeoJSONAndUsers(t *testing.T) {
 	if out, err := run(t, "user", "add", "--data", dir, "--username", "cadre1", "--role", "cadre", "--units", "350102001", "--password", "long-enough"); err != nil {
 		t.Fatal(out, err)
 	}
+	out, err = run(t, "apikey", "create", "--data", dir, "--name", "hotline-bridge")
+	if err != nil || !strings.HasPrefix(out, "api_key: ") || len(strings.TrimSpace(out)) < 50 {
+		t.Fatalf("apikey create: %q %v", out, err)
+	}
+	if out, err := run(t, "apikey", "list", "--data", dir); err != nil || !strings.Contains(out, "hotline-bridge") {
+		t.Errorf("apikey list: %s %v", out, err)
+	}
+	if _, err := run(t, "apikey", "revoke", "--data", dir, "--name", "nobody"); err == nil {
+		t.Error("revoking an unknown name succeeded")
+	}
 	out, err = run(t, "user", "list", "--data", dir)
 	if err != nil || !strings.Contains(out, "cadre1") || !strings.Contains(out, "350102001") {
 		t.Errorf("user list: %s %v", out, err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/internal/sqlstore"
@@ -110,4 +111,57 @@ func (env *Env) password(flagValue string) (string, error) {
 	}
 	_ = err // a last line without a newline is fine
 	return line, nil
+}
+
+func (env *Env) apikeyCmd(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError{"apikey: create, list or revoke"}
+	}
+	var c Config
+	fs := flag.NewFlagSet("apikey "+args[0], flag.ContinueOnError)
+	c.flags(fs, "wangge-data")
+	name := fs.String("name", "", "who the key is for (an Open311 client)")
+	if err := parse(fs, args[1:], env.Stderr); err != nil {
+		return err
+	}
+	db, err := sqlstore.Open(ctx, c.dsn())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
+	sys := System(ctx)
+	switch args[0] {
+	case "create":
+		key, err := db.CreateAPIKey(sys, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "api_key: %s\n", key)
+		return nil
+	case "revoke":
+		if err := db.RevokeAPIKey(sys, *name); err != nil {
+			return err
+		}
+		fmt.Fprintf(env.Stdout, "revoked the keys of %s\n", *name)
+		return nil
+	case "list":
+		keys, err := db.APIKeys(sys)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := ""
+			if k.RevokedAt != nil {
+				revoked = k.RevokedAt.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, k.Name, k.CreatedAt.Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	}
+	return usageError{fmt.Sprintf("apikey: unknown subcommand %q", args[0])}
 }
