@@ -155,6 +155,7 @@ type Case struct {
 	DueAt            *time.Time    `json:"due_at,omitempty"`      // the current step's deadline
 	Light            string        `json:"light,omitempty"`       // green, yellow or red
 	ExternalID       string        `json:"external_id,omitempty"` // the id in the system it came from (Open311, an import)
+	Overdue          bool          `json:"overdue"`               // a step of this case went past its deadline (for 按期结案率)
 	IdempotencyKey   string        `json:"-"`                     // a client's key: a retried report is stored once
 	Version          int           `json:"version"`               // changes with every transition; send it back to detect a concurrent change
 }

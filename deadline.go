@@ -89,5 +89,6 @@ func Tick(c *Case, cal *calendar.Calendar, now time.Time) {
 		c.NextCheckAt = &due
 	default:
 		c.NextCheckAt = nil
+		c.Overdue = true
 	}
 }

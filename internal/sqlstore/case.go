@@ -16,7 +16,7 @@ const caseCols = `c.id, c.number, c.status, c.suspended_from, c.level, c.unit_id
 	c.title, c.description, c.address, c.lon, c.lat, c.crs, c.reporter_id, c.reporter_name, c.reporter_phone_masked,
 	c.department_id, c.urgent, c.extension_pending, c.reworks, c.wrong_dispatches, c.escalations, c.rating,
 	c.merged_into, c.duplicate_of, c.reported_at, c.updated_at, c.closed_at, c.step_started_at, c.step_limit_s,
-	c.step_used_s, c.due_at, c.light, c.next_check_at, c.external_id, c.version`
+	c.step_used_s, c.due_at, c.light, c.next_check_at, c.external_id, c.version, c.overdue`
 
 func scanCase(sc scanner) (*wangge.Case, error) {
 	var (
@@ -30,7 +30,7 @@ func scanCase(sc scanner) (*wangge.Case, error) {
 		&c.Title, &c.Description, &c.Address, &lon, &lat, &c.CRS, &reporter, &c.ReporterName, &c.ReporterPhone,
 		&dept, &c.Urgent, &c.ExtensionPending, &c.Reworks, &c.WrongDispatches, &c.Escalations, &c.Rating,
 		&merged, &dup, &c.ReportedAt, &c.UpdatedAt, &closed, &c.StepStartedAt, &limitS,
-		&usedS, &due, &c.Light, &next, &c.ExternalID, &c.Version)
+		&usedS, &due, &c.Light, &next, &c.ExternalID, &c.Version, &c.Overdue)
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +154,9 @@ func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, ev wangge.CaseEven
 		c.ReporterPhone = wangge.MaskPhone(c.ReporterPhone)
 		ev.CaseID = id
 		if err := tx.insertEvent(ctx, &ev); err != nil {
+			return err
+		}
+		if err := tx.rollup(ctx, nil, c); err != nil {
 			return err
 		}
 		return tx.fanOut(ctx, c, &ev)
@@ -308,11 +311,11 @@ func (db *DB) UpdateCase(ctx context.Context, id int64, version int, system bool
 		next.UpdatedAt = ev.At
 		res, err := tx.exec(ctx, `UPDATE cases SET status = ?, suspended_from = ?, level = ?, department_id = ?, urgent = ?, extension_pending = ?,
 			reworks = ?, wrong_dispatches = ?, escalations = ?, rating = ?, merged_into = ?, duplicate_of = ?, updated_at = ?, closed_at = ?,
-			step_started_at = ?, step_limit_s = ?, step_used_s = ?, due_at = ?, light = ?, next_check_at = ?, version = ?
+			step_started_at = ?, step_limit_s = ?, step_used_s = ?, due_at = ?, light = ?, next_check_at = ?, version = ?, overdue = ?
 			WHERE id = ? AND version = ?`,
 			string(next.Status), string(next.SuspendedFrom), string(next.Level), idArg(next.DepartmentID), next.Urgent, next.ExtensionPending,
 			next.Reworks, next.WrongDispatches, next.Escalations, next.Rating, idArg(next.MergedInto), idArg(next.DuplicateOf), next.UpdatedAt.UTC(), utcPtr(next.ClosedAt),
-			next.StepStartedAt.UTC(), int64(next.StepLimit/time.Second), int64(next.StepUsed/time.Second), utcPtr(next.DueAt), next.Light, utcPtr(next.NextCheckAt), next.Version,
+			next.StepStartedAt.UTC(), int64(next.StepLimit/time.Second), int64(next.StepUsed/time.Second), utcPtr(next.DueAt), next.Light, utcPtr(next.NextCheckAt), next.Version, next.Overdue,
 			id, cur.Version)
 		if err != nil {
 			return err
@@ -325,6 +328,9 @@ func (db *DB) UpdateCase(ctx context.Context, id int64, version int, system bool
 			return err
 		}
 		next.ID, next.Number = cur.ID, cur.Number
+		if err := tx.rollup(ctx, cur, &next); err != nil {
+			return err
+		}
 		if err := tx.fanOut(ctx, &next, &ev); err != nil {
 			return err
 		}

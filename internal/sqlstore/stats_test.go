@@ -1,0 +1,128 @@
+package sqlstore_test
+
+import (
+	"math/rand/v2"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/sqlstore"
+)
+
+// TestRollupsMatchCases moves random cases through random changes (status,
+// department, overdue) and checks that the statistics summed from rollups
+// equal what a scan of the cases says, for totals and every grouping.
+func TestRollupsMatchCases(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		deptUser, _, _ := seedCases(t, db)
+		other := &wangge.Department{Code: "gaj", NameZH: "公安局", NameEN: "Police", UnitCode: "360730"}
+		if err := db.CreateDepartment(asAdmin(), other); err != nil {
+			t.Fatal(err)
+		}
+		depts := []*int64{nil, deptUser.DepartmentID, &other.ID}
+		rng := rand.New(rand.NewPCG(4, 4))
+		units := []string{"360730100001001", "360730100001002", "360730100002001"}
+		var ids []int64
+		for i := 0; i < 60; i++ {
+			c := newCase(t, db, units[rng.IntN(len(units))], nil, "")
+			ids = append(ids, c.ID)
+		}
+		for i := 0; i < 300; i++ {
+			id := ids[rng.IntN(len(ids))]
+			_, err := db.UpdateCase(asAdmin(), id, 0, false, func(c wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+				c.Status = wangge.RollupStatuses[rng.IntN(len(wangge.RollupStatuses))]
+				c.DepartmentID = depts[rng.IntN(len(depts))]
+				if rng.IntN(5) == 0 {
+					c.Overdue = true
+				}
+				return c, wangge.CaseEvent{At: testNow, Action: "comment"}, nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, _, err := db.FindCases(asAdmin(), sqlstore.CaseFilter{Limit: 1000})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[string]wangge.RollupVector{}
+		var total wangge.RollupVector
+		for _, c := range all {
+			_, v := wangge.Rollup(c)
+			key := "0"
+			if c.DepartmentID != nil {
+				key = strconv.FormatInt(*c.DepartmentID, 10)
+			}
+			w := want[key]
+			for i := range v {
+				w[i] += v[i]
+				total[i] += v[i]
+			}
+			want[key] = w
+		}
+		got, groups, err := db.Stats(asAdmin(), wangge.StatsFilter{GroupBy: "department"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if exp := wangge.StatsOf("", total); got.Reported != 60 || got.Closed != exp.Closed || got.ClosedOnTime != exp.ClosedOnTime || got.Overdue != exp.Overdue || got.Open != exp.Open {
+			t.Errorf("totals: rollup %+v, cases %+v", got, exp)
+		}
+		if len(groups) != len(want) {
+			t.Errorf("%d department groups, want %d", len(groups), len(want))
+		}
+		for _, g := range groups {
+			exp := wangge.StatsOf(g.Key, want[g.Key])
+			if g.Reported != exp.Reported || g.Closed != exp.Closed || g.ClosureRate != exp.ClosureRate {
+				t.Errorf("department %s: rollup %+v, cases %+v", g.Key, g, exp)
+			}
+		}
+		// A unit subtree and the caller's scope.
+		sub, _, err := db.Stats(asAdmin(), wangge.StatsFilter{Unit: "360730100001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, c := range all {
+			if wangge.InSubtree(c.UnitCode, "360730100001") {
+				n++
+			}
+		}
+		if sub.Reported != n {
+			t.Errorf("community subtree: %d, want %d", sub.Reported, n)
+		}
+		worker := as(&wangge.User{ID: 99, Role: wangge.RoleGridWorker, Units: []string{"360730100002001"}})
+		if _, _, err := db.Stats(worker, wangge.StatsFilter{Unit: "360730100001"}); wangge.ErrorCode(err) != wangge.ENOTFOUND {
+			t.Errorf("stats outside scope: %v", err)
+		}
+		mine, units2, _ := db.Stats(worker, wangge.StatsFilter{GroupBy: "unit", UnitDepth: 15})
+		if len(units2) > 1 || (len(units2) == 1 && units2[0].Key != "360730100002001") || mine.Reported != n2(all, "360730100002001") {
+			t.Errorf("worker's own stats: %+v %+v", mine, units2)
+		}
+		// Period: everything was reported on testNow's China day.
+		day := testNow.Add(24 * time.Hour)
+		none, _, _ := db.Stats(asAdmin(), wangge.StatsFilter{From: &day})
+		if none.Reported != 0 {
+			t.Errorf("cases reported after today: %d", none.Reported)
+		}
+	})
+}
+
+func n2(all []*wangge.Case, unit string) int {
+	n := 0
+	for _, c := range all {
+		if c.UnitCode == unit {
+			n++
+		}
+	}
+	return n
+}
+
+func TestStatsRates(t *testing.T) {
+	var v wangge.RollupVector
+	v[0], v[6], v[7], v[8], v[9], v[11] = 4, 3, 1, 1, 1, 3 // 4 reported, 3 closed, 1 rated, 1 rejected, 1 merged, 3 on time
+	s := wangge.StatsOf("", v)
+	if s.Reported != 10 || s.DueToClose != 8 || s.Closed != 4 || s.ClosureRate != 0.5 || s.OnTimeRate != 3.0/8 || s.Open != 4 {
+		t.Errorf("%+v", s)
+	}
+}
