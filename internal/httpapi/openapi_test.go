@@ -29,6 +29,8 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		e.do("admin", "POST", "/api/v1/departments", map[string]string{"code": code, "name_zh": code, "name_en": code, "unit_code": "360730"}, 201, nil)
 	}
 	e.do("admin", "PUT", "/api/v1/catalogue", catalogue.Default(), 200, nil)
+	var pub map[string]string
+	e.do("", "POST", "/api/v1/public/reports", map[string]any{"category": "0101", "description": "公共区域垃圾", "lat": 26.45, "lon": 116.03}, 201, &pub)
 	var c struct{ ID int64 }
 	e.do("gw1", "POST", "/api/v1/cases", map[string]any{"category": "0101", "description": "垃圾", "lat": 26.45, "lon": 116.02}, 201, &c)
 	e.do("admin", "POST", "/api/v1/cases/"+itoa(c.ID)+"/actions", map[string]any{"action": "accept"}, 200, nil)
@@ -66,7 +68,9 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		for k, v := range ids {
 			url = strings.ReplaceAll(url, k, v)
 		}
-		if strings.Contains(path, "/cases/") {
+		if strings.Contains(path, "{number}") {
+			url = strings.ReplaceAll(path, "{number}", pub["number"]) + "?code=" + pub["tracking_code"]
+		} else if strings.Contains(path, "/cases/") {
 			url = strings.ReplaceAll(path, "{id}", itoa(c.ID))
 		} else if strings.Contains(path, "/buildings/") {
 			url = strings.ReplaceAll(path, "{id}", itoa(b.ID))

@@ -85,6 +85,12 @@ func (s *Server) routeTable() []route {
 
 		{Method: "POST", Path: "/api/v1/cases", Tag: "cases", Summary: "Report a case (grid worker, hotline operator on a caller's behalf, department); placed by its point or unit", Auth: true,
 			Body: reportRequest{}, Resp: caseResponse{}, Status: 201, h: s.reportCase},
+		{Method: "POST", Path: "/api/v1/public/reports", Tag: "public", Summary: "A resident reports a problem without an account (phone optional; limited per address); answers the case number and a tracking code",
+			Body: publicReportRequest{}, Resp: publicReportResponse{}, Status: 201, h: s.publicReport},
+		{Method: "GET", Path: "/api/v1/public/reports/{number}", Tag: "public", Summary: "Follow a reported case with its tracking code",
+			Query: []param{{"code", "string", "the tracking code given at report time"}}, Resp: publicCaseView{}, h: s.publicTrack},
+		{Method: "POST", Path: "/api/v1/public/reports/{number}/rate", Tag: "public", Summary: "Rate a closed case (1-5) with its tracking code",
+			Body: publicRateRequest{}, Resp: publicCaseView{}, h: s.publicRate},
 		{Method: "GET", Path: "/api/v1/cases", Tag: "cases", Summary: "List cases the caller may see, newest first", Auth: true,
 			Query: append([]param{{"unit", "string", "unit subtree"}, {"status", "string", "comma-separated statuses"}, {"open", "boolean", "true: still open; false: done"},
 				{"category", "string", "category code or major"}, {"department", "integer", "department id"}, {"light", "string", "green, yellow or red"},

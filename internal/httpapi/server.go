@@ -38,12 +38,13 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *metrics
 	logins  *limiter
+	reports *limiter // anonymous reports per client address
 	routes  []route
 }
 
 // New builds a server and registers every route.
 func New(db *sqlstore.DB, loc *territory.Locator, cases *caseflow.Service, logger *slog.Logger, version string) *Server {
-	s := &Server{DB: db, Locator: loc, Cases: cases, Logger: logger, Version: version, mux: http.NewServeMux(), metrics: newMetrics(), logins: newLimiter(10, time.Minute)}
+	s := &Server{DB: db, Locator: loc, Cases: cases, Logger: logger, Version: version, mux: http.NewServeMux(), metrics: newMetrics(), logins: newLimiter(10, time.Minute), reports: newLimiter(20, time.Hour)}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.handle(rt))

@@ -454,3 +454,19 @@ func (db *DB) DueCases(ctx context.Context, now time.Time, limit int) ([]int64, 
 	}
 	return ids, rows.Err()
 }
+
+// SetTrackingCode stores the hash of the code that lets an anonymous
+// reporter follow a case.
+func (db *DB) SetTrackingCode(ctx context.Context, id int64, code string) error {
+	return db.Transact(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, "UPDATE cases SET tracking_hash = ? WHERE id = ?", tokenHash(code), id)
+		return err
+	})
+}
+
+// CaseByTracking returns the case with a number whose tracking code is
+// code; a wrong code is exactly a missing case.
+func (db *DB) CaseByTracking(ctx context.Context, number, code string) (*wangge.Case, error) {
+	c, err := scanCase(db.read().queryRow(ctx, "SELECT "+caseCols+" FROM cases c WHERE c.number = ? AND c.tracking_hash = ?", number, tokenHash(code)))
+	return c, notFound(err, "case")
+}
