@@ -37,3 +37,4 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseLatLon -fuzztime 20s ./internal/geo/
 	$(GO) test -run '^$$' -fuzz FuzzParseOverrides -fuzztime 20s ./calendar/
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime 20s -fuzzminimizetime 5s ./catalogue/
+	$(GO) test -run '^$$' -fuzz FuzzStripMetadata -fuzztime 20s ./internal/photo/

@@ -22,6 +22,7 @@ import (
 	"github.com/wangge/wangge/internal/caseflow"
 	"github.com/wangge/wangge/internal/httpapi"
 	"github.com/wangge/wangge/internal/open311"
+	"github.com/wangge/wangge/internal/photo"
 	"github.com/wangge/wangge/internal/pii"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/territory"
@@ -248,6 +249,12 @@ type Server struct {
 // Start opens the listener and serves in the background. The database must
 // be open, migrated and current.
 func Start(ctx context.Context, db *sqlstore.DB, addr string, log *slog.Logger) (*Server, error) {
+	return StartWith(ctx, db, addr, "", log)
+}
+
+// StartWith is Start with a data directory for files (photos); empty keeps
+// them in a temporary directory, as tests do.
+func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *slog.Logger) (*Server, error) {
 	if err := db.CheckSchema(ctx); err != nil {
 		return nil, err
 	}
@@ -260,6 +267,14 @@ func Start(ctx context.Context, db *sqlstore.DB, addr string, log *slog.Logger) 
 	cases.Logger = log
 	api := httpapi.New(db, loc, cases, log, version())
 	(&open311.Handler{DB: db, Cases: cases, Now: db.Now, Logger: log}).Register(api)
+	if dataDir == "" {
+		d, err := os.MkdirTemp("", "wangge-photos-")
+		if err != nil {
+			return nil, err
+		}
+		dataDir = d
+	}
+	api.Photos = &photo.Store{Dir: filepath.Join(dataDir, "photos")}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
@@ -325,7 +340,7 @@ func (env *Env) serveCmd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	srv, err := Start(ctx, db, c.Addr, log)
+	srv, err := StartWith(ctx, db, c.Addr, c.Data, log)
 	if err != nil {
 		db.Close()
 		return err

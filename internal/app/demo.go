@@ -72,7 +72,7 @@ func (env *Env) demoCmd(ctx context.Context, args []string) error {
 		db.Close()
 		return err
 	}
-	srv, err := Start(ctx, db, c.Addr, log)
+	srv, err := StartWith(ctx, db, c.Addr, c.Data, log)
 	if err != nil {
 		db.Close()
 		return err

@@ -14,6 +14,7 @@ import (
 	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/internal/caseflow"
 	"github.com/wangge/wangge/internal/httpapi"
+	"github.com/wangge/wangge/internal/photo"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/sqlstore/sqlstoretest"
 	"github.com/wangge/wangge/internal/territory"
@@ -81,6 +82,7 @@ func newEnv(t *testing.T, db *sqlstore.DB) *env {
 		t.Fatal(err)
 	}
 	api := httpapi.New(db, loc, caseflow.New(db, loc), slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
+	api.Photos = &photo.Store{Dir: t.TempDir()}
 	e := &env{t: t, srv: httptest.NewServer(api), db: db, tokens: map[string]string{}}
 	t.Cleanup(e.srv.Close)
 	for name := range users {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/photo"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/territory"
 )
@@ -106,6 +107,10 @@ func (s *Server) routeTable() []route {
 				{"to", "string", "day after the last"}, {"category", "string", "category code or major"}, {"department", "integer", "department id"},
 				{"group_by", "string", "status (default), category, major, unit, department or day"}, {"unit_depth", "integer", "with group_by=unit: code length, e.g. 12 for communities"}},
 			Resp: statsResponse{}, h: s.stats},
+		{Method: "POST", Path: "/api/v1/cases/{id}/photos", Tag: "cases", Summary: "Attach a photo (multipart field \"photo\": JPEG, PNG or WebP, at most 10 MB); the public copy has its location metadata removed", Auth: true,
+			MaxBody: photo.MaxSize + 1<<20, Resp: sqlstore.Photo{}, Status: 201, h: s.uploadPhoto},
+		{Method: "GET", Path: "/api/v1/cases/{id}/photos", Tag: "cases", Summary: "Photos of a case", Auth: true, Resp: []*sqlstore.Photo{}, h: s.listPhotos},
+		{Method: "GET", Path: "/api/v1/photos/{sha}", Tag: "cases", Summary: "A photo's bytes, if it belongs to a case the caller may see", Auth: true, Stream: true, h: s.getPhoto},
 		{Method: "GET", Path: "/api/v1/catalogue", Tag: "cases", Summary: "The case catalogue and the grid duty list", Auth: true, Resp: wangge.Catalogue{}, h: s.getCatalogue},
 		{Method: "PUT", Path: "/api/v1/catalogue", Tag: "cases", Summary: "Replace or extend the catalogue (administrators)", Auth: true, MaxBody: 8 << 20,
 			Body: wangge.Catalogue{}, Resp: wangge.Catalogue{}, h: s.putCatalogue},

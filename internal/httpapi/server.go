@@ -17,6 +17,7 @@ import (
 
 	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/internal/caseflow"
+	"github.com/wangge/wangge/internal/photo"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/territory"
 )
@@ -32,6 +33,7 @@ type Server struct {
 	DB      *sqlstore.DB
 	Locator *territory.Locator
 	Cases   *caseflow.Service
+	Photos  *photo.Store
 	Logger  *slog.Logger
 	Version string
 

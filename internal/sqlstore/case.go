@@ -284,6 +284,11 @@ func (db *DB) CaseEvents(ctx context.Context, id int64) ([]*wangge.CaseEvent, er
 // case, the second sees the first's result: its version check, or the
 // workflow itself, refuses it with a conflict.
 func (db *DB) UpdateCase(ctx context.Context, id int64, version int, system bool, change func(c wangge.Case) (wangge.Case, wangge.CaseEvent, error)) (*wangge.Case, error) {
+	return db.updateCase(ctx, id, version, system, change, nil)
+}
+
+// updateCase is UpdateCase with more writes (also) in its transaction.
+func (db *DB) updateCase(ctx context.Context, id int64, version int, system bool, change func(c wangge.Case) (wangge.Case, wangge.CaseEvent, error), also func(tx *Tx, ev *wangge.CaseEvent) error) (*wangge.Case, error) {
 	var out *wangge.Case
 	err := db.Transact(ctx, func(tx *Tx) error {
 		q := "SELECT " + caseCols + " FROM cases c WHERE c.id = ?"
@@ -328,6 +333,11 @@ func (db *DB) UpdateCase(ctx context.Context, id int64, version int, system bool
 			return err
 		}
 		next.ID, next.Number = cur.ID, cur.Number
+		if also != nil {
+			if err := also(tx, &ev); err != nil {
+				return err
+			}
+		}
 		if err := tx.rollup(ctx, cur, &next); err != nil {
 			return err
 		}
