@@ -235,3 +235,42 @@ func join(ss []string) string {
 	}
 	return out
 }
+
+func TestMergedReportersFollowTheSurvivor(t *testing.T) {
+	sqlstoretest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		f := setup(t, db)
+		other := &wangge.User{Username: "res2", Role: wangge.RoleResident}
+		if err := db.CreateUser(admin, other, "password1"); err != nil {
+			t.Fatal(err)
+		}
+		now := cst("2025-11-03 09:00")
+		first, err := f.svc.Report(as(f.re), &wangge.Case{Category: "0101", Channel: wangge.ChannelResident, Description: "垃圾", Lon: 116.05, Lat: 26.45, ReporterID: &f.re.ID}, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dup, err := f.svc.Report(as(other), &wangge.Case{Category: "0101", Channel: wangge.ChannelResident, Description: "同一堆垃圾", Lon: 116.05, Lat: 26.4501, ReporterID: &other.ID}, now.Add(time.Minute))
+		if err != nil || dup.DuplicateOf == nil {
+			t.Fatalf("dup = %+v %v", dup, err)
+		}
+		if _, err := f.svc.Act(as(f.operator), dup.ID, 0, wangge.Step{Action: wangge.ActMerge, SurvivorID: first.ID}, now.Add(2*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range []wangge.Step{{Action: wangge.ActAccept}, {Action: wangge.ActDispatch}} {
+			if _, err := f.svc.Act(as(f.operator), first.ID, 0, s, now.Add(3*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.svc.Act(as(f.dept), first.ID, 0, wangge.Step{Action: wangge.ActStart}, now.Add(time.Hour))
+		f.svc.Act(as(f.dept), first.ID, 0, wangge.Step{Action: wangge.ActFinish}, now.Add(2*time.Hour))
+		f.svc.Act(as(f.worker), first.ID, 0, wangge.Step{Action: wangge.ActVerifyOK}, now.Add(3*time.Hour))
+		if _, err := f.svc.Act(as(f.operator), first.ID, 0, wangge.Step{Action: wangge.ActClose}, now.Add(4*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range []*wangge.User{f.re, other} {
+			ns, total, err := db.Inbox(as(u), false, 0, 0)
+			if err != nil || total != 1 || ns[0].CaseID != first.ID || ns[0].Kind != "close" {
+				t.Errorf("%s inbox: %+v %d %v", u.Username, ns, total, err)
+			}
+		}
+	})
+}

@@ -18,7 +18,20 @@ import (
 // domain asks for and one outbox row per webhook that subscribes to the
 // event.
 func (tx *Tx) fanOut(ctx context.Context, c *wangge.Case, ev *wangge.CaseEvent) error {
-	for _, n := range wangge.Notify(*c, *ev) {
+	notes := wangge.Notify(*c, *ev)
+	if ev.Action == string(wangge.ActClose) {
+		// Reporters of the cases merged into this one follow it (重复诉求并单).
+		followers, err := tx.mergedReporters(ctx, c.ID)
+		if err != nil {
+			return err
+		}
+		for _, id := range followers {
+			f := *c
+			f.ReporterID = &id
+			notes = append(notes, wangge.Notify(f, *ev)...)
+		}
+	}
+	for _, n := range notes {
 		if _, err := tx.exec(ctx, `INSERT INTO notifications (case_id, number, kind, message_zh, message_en, user_id, department_id, unit_code, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, c.ID, c.Number, n.Kind, n.MessageZH, n.MessageEN, idArg(n.UserID), idArg(n.DepartmentID), n.UnitCode, ev.At.UTC()); err != nil {
 			return fmt.Errorf("notification: %w", err)
@@ -54,6 +67,23 @@ func (tx *Tx) fanOut(ctx context.Context, c *wangge.Case, ev *wangge.CaseEvent) 
 		}
 	}
 	return nil
+}
+
+func (tx *Tx) mergedReporters(ctx context.Context, survivor int64) ([]int64, error) {
+	rows, err := tx.query(ctx, "SELECT DISTINCT reporter_id FROM cases WHERE merged_into = ? AND reporter_id IS NOT NULL", survivor)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // WebhookPayload is the JSON body of a webhook delivery.
