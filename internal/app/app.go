@@ -86,6 +86,7 @@ Usage:
   wangge serve    [--addr ADDR] [--db PATH|postgres://...] [--data DIR] [--migrate]
   wangge migrate  [--db ...]            apply database migrations
   wangge import   divisions --dir DIR [--under CODE]   division code tables
+  wangge import   boston311 --dir ../shared/data/boston311   Boston's wards, departments, request types
   wangge import   geojson FILE --level L [--parent CODE] [--crs wgs84|gcj02|bd09] [--update]
   wangge user     add --username U --role R [--units C1,C2] [--name N] [--password P]
   wangge user     list [--role R]

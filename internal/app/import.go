@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/catalogue"
+	"github.com/wangge/wangge/internal/boston"
 	"github.com/wangge/wangge/internal/geo"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/territory"
@@ -60,8 +62,17 @@ func (env *Env) importCmd(ctx context.Context, args []string) error {
 			return wangge.FieldError("level", "unknown level "+*level)
 		}
 		return env.importGeoJSON(ctx, &c, file, territory.Defaults{Level: lv, ParentCode: *parent, CRS: crs}, *update)
+	case "boston311":
+		dir := fs.String("dir", "", "folder with the Boston 311 files (e.g. ../shared/data/boston311)")
+		if err := parse(fs, args[1:], env.Stderr); err != nil {
+			return err
+		}
+		if *dir == "" {
+			return usageError{"import boston311: --dir is required"}
+		}
+		return env.importBoston(ctx, &c, *dir)
 	}
-	return usageError{fmt.Sprintf("import: unknown source %q (divisions or geojson)", args[0])}
+	return usageError{fmt.Sprintf("import: unknown source %q (divisions, geojson or boston311)", args[0])}
 }
 
 func (env *Env) importDivisions(ctx context.Context, c *Config, dir, under string) error {
@@ -122,5 +133,80 @@ func (env *Env) importGeoJSON(ctx context.Context, c *Config, file string, d ter
 		return err
 	}
 	fmt.Fprintf(env.Stdout, "imported %d units from %s\n", len(units), file)
+	return nil
+}
+
+// importBoston stores what the Boston 311 data implies: the city, its 22
+// wards and 255 precincts, the city departments, one category per request
+// type with the handling limit the city's own deadlines show, and routing of
+// each type to its most frequent department. It prints an Open311 key.
+func (env *Env) importBoston(ctx context.Context, c *Config, dir string) error {
+	start := time.Now()
+	d, err := boston.Read(dir)
+	if err != nil {
+		return err
+	}
+	m, err := boston.Infer(d)
+	if err != nil {
+		return err
+	}
+	units, err := boston.Units(d)
+	if err != nil {
+		return err
+	}
+	cat, codes := boston.BuildCatalogue(d, m)
+	db, err := sqlstore.Open(ctx, c.dsn())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := db.CheckSchema(ctx); err != nil {
+		return err
+	}
+	sys := System(ctx)
+	fresh, err := db.NewCodes(ctx, units)
+	if err != nil {
+		return err
+	}
+	if err := db.CreateUnits(sys, fresh); err != nil {
+		return err
+	}
+	depts := map[string]int64{}
+	for _, code := range catalogue.Departments(cat) {
+		id, err := db.DepartmentByCode(ctx, code)
+		if wangge.ErrorCode(err) == wangge.ENOTFOUND {
+			n := boston.DepartmentNames[code]
+			dep := &wangge.Department{Code: code, NameZH: n[0], NameEN: n[1], UnitCode: units[0].Code}
+			if dep.NameZH == "" {
+				dep.NameZH, dep.NameEN = code, code
+			}
+			if err := db.CreateDepartment(sys, dep); err != nil {
+				return err
+			}
+			id, err = dep.ID, nil
+		}
+		if err != nil {
+			return err
+		}
+		depts[code] = id
+	}
+	if err := db.SaveCatalogue(sys, cat); err != nil {
+		return fmt.Errorf("catalogue: %w", err)
+	}
+	routed := 0
+	for typ, code := range codes {
+		if id, ok := depts[boston.DepartmentCode(m.Routing.ByType[typ])]; ok {
+			if err := db.SetRoutingRules(sys, code, []sqlstore.RoutingRule{{DepartmentID: id}}); err != nil {
+				return err
+			}
+			routed++
+		}
+	}
+	key, err := db.CreateAPIKey(sys, "boston311")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "imported Boston 311: %d units (%d new), %d departments, %d request types (%d routed), from %d requests, in %s\napi_key: %s\n",
+		len(units), len(fresh), len(depts), len(codes), routed, len(d.Requests), time.Since(start).Round(time.Millisecond), key)
 	return nil
 }

@@ -126,3 +126,16 @@ func BenchmarkImportDivisions(b *testing.B) {
 		}
 	}
 }
+
+func TestImportBoston(t *testing.T) {
+	dir := t.TempDir()
+	run(t, "migrate", "--data", dir)
+	out, err := run(t, "import", "boston311", "--data", dir, "--dir", sharedData(t, "boston311"))
+	if err != nil || !strings.Contains(out, "278 units") || !strings.Contains(out, "api_key: ") {
+		t.Fatalf("%s %v", out, err)
+	}
+	// Again: the territory is kept, the catalogue and routing are refreshed.
+	if out, err := run(t, "import", "boston311", "--data", dir, "--dir", sharedData(t, "boston311")); err != nil || !strings.Contains(out, "(0 new)") {
+		t.Fatalf("re-import: %s %v", out, err)
+	}
+}
