@@ -205,6 +205,20 @@ func (env *Env) openDB(ctx context.Context, c *Config, createKey bool, log *slog
 	return db, nil
 }
 
+// openCurrent opens the database for a command that needs no personal-data
+// key, and refuses a schema that does not match the binary.
+func openCurrent(ctx context.Context, c *Config) (*sqlstore.DB, error) {
+	db, err := sqlstore.Open(ctx, c.dsn())
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
 // System returns a context acting as the built-in administrator, for
 // commands run by the operator of the machine.
 func System(ctx context.Context) context.Context {

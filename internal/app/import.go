@@ -82,14 +82,11 @@ func (env *Env) importDivisions(ctx context.Context, c *Config, dir, under strin
 		return err
 	}
 	read := time.Since(start)
-	db, err := sqlstore.Open(ctx, c.dsn()) // units carry no personal data: no key needed
+	db, err := openCurrent(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	// Official codes already present are kept, so the import can be re-run
 	// (and run over a demo county) without conflict.
 	fresh, err := db.NewCodes(ctx, units)
@@ -113,14 +110,11 @@ func (env *Env) importGeoJSON(ctx context.Context, c *Config, file string, d ter
 	if err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, c.dsn())
+	db, err := openCurrent(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	if update {
 		n, err := db.SetBoundaries(System(ctx), units)
 		if err != nil {
@@ -155,14 +149,11 @@ func (env *Env) importBoston(ctx context.Context, c *Config, dir string) error {
 		return err
 	}
 	cat, codes := boston.BuildCatalogue(d, m)
-	db, err := sqlstore.Open(ctx, c.dsn())
+	db, err := openCurrent(ctx, c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	sys := System(ctx)
 	fresh, err := db.NewCodes(ctx, units)
 	if err != nil {

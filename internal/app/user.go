@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/wangge/wangge"
-	"github.com/wangge/wangge/internal/sqlstore"
 )
 
 func (env *Env) userCmd(ctx context.Context, args []string) error {
@@ -29,14 +28,11 @@ func (env *Env) userCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args[1:], env.Stderr); err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, c.dsn())
+	db, err := openCurrent(ctx, &c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	sys := System(ctx)
 	switch args[0] {
 	case "add":
@@ -124,14 +120,11 @@ func (env *Env) apikeyCmd(ctx context.Context, args []string) error {
 	if err := parse(fs, args[1:], env.Stderr); err != nil {
 		return err
 	}
-	db, err := sqlstore.Open(ctx, c.dsn())
+	db, err := openCurrent(ctx, &c)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	if err := db.CheckSchema(ctx); err != nil {
-		return err
-	}
 	sys := System(ctx)
 	switch args[0] {
 	case "create":
