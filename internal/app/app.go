@@ -257,6 +257,7 @@ type Server struct {
 
 	http     *http.Server
 	listener net.Listener
+	tempDir  string // removed on Close: files of a server started without a data directory
 	cancel   context.CancelFunc
 	done     chan struct{}
 }
@@ -282,12 +283,13 @@ func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *
 	cases.Logger = log
 	api := httpapi.New(db, loc, cases, log, version())
 	(&open311.Handler{DB: db, Cases: cases, Now: db.Now, Logger: log}).Register(api)
+	tempDir := ""
 	if dataDir == "" {
 		d, err := os.MkdirTemp("", "wangge-photos-")
 		if err != nil {
 			return nil, err
 		}
-		dataDir = d
+		dataDir, tempDir = d, d
 	}
 	api.Photos = &photo.Store{Dir: filepath.Join(dataDir, "photos")}
 	ln, err := net.Listen("tcp", addr)
@@ -295,7 +297,7 @@ func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *
 		return nil, fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	bg, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	s := &Server{DB: db, Locator: loc, API: api, Logger: log, listener: ln, cancel: cancel, done: make(chan struct{}),
+	s := &Server{DB: db, Locator: loc, API: api, Logger: log, listener: ln, cancel: cancel, done: make(chan struct{}), tempDir: tempDir,
 		URL: "http://" + ln.Addr().String(),
 		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
@@ -333,6 +335,9 @@ func (s *Server) Close() error {
 	err := s.http.Shutdown(ctx)
 	<-s.done
 	s.cancel()
+	if s.tempDir != "" {
+		err = errors.Join(err, os.RemoveAll(s.tempDir))
+	}
 	return errors.Join(err, s.DB.Close())
 }
 

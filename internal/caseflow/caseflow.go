@@ -160,7 +160,7 @@ func (s *Service) duplicateOf(ctx context.Context, c *wangge.Case, now time.Time
 		return nil, err
 	}
 	for _, o := range near {
-		if o.IdempotencyKey == "" && geo.Distance(geo.Point{X: o.Lon, Y: o.Lat}, geo.Point{X: c.Lon, Y: c.Lat}) <= s.DuplicateRadius {
+		if geo.Distance(geo.Point{X: o.Lon, Y: o.Lat}, geo.Point{X: c.Lon, Y: c.Lat}) <= s.DuplicateRadius {
 			return o, nil
 		}
 	}

@@ -158,8 +158,6 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(token), ok && token != ""
 }
 
-func sessionTTL() time.Duration { return sqlstore.SessionTTL }
-
 func safeMethod(m string) bool { return m == "GET" || m == "HEAD" || m == "OPTIONS" }
 
 // sameOrigin accepts a cookie-authenticated write only from the site's own

@@ -165,7 +165,7 @@ func (s *Server) importUnits(w http.ResponseWriter, r *http.Request) error {
 	if level != "" && !level.Valid() {
 		return wangge.FieldError("level", "unknown level")
 	}
-	data, err := readAll(r)
+	data, err := io.ReadAll(r.Body)
 	if err != nil {
 		return err
 	}
@@ -276,5 +276,3 @@ func (s *Server) locate(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, 200, locateResponse{Lat: wgs.Y, Lon: wgs.X, CRS: string(crs), Units: s.Locator.Locate(wgs)})
 	return nil
 }
-
-func readAll(r *http.Request) ([]byte, error) { return io.ReadAll(r.Body) }

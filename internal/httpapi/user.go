@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/sqlstore"
 )
 
 type loginRequest struct {
@@ -51,7 +52,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	expires := s.DB.Now().Add(sessionTTL())
+	expires := s.DB.Now().Add(sqlstore.SessionTTL)
 	resp := loginResponse{Token: token, ExpiresAt: expires, User: u}
 	if req.Cookie {
 		http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: token, Path: "/", Expires: expires,

@@ -118,9 +118,9 @@ func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, ev wangge.CaseEven
 				return err
 			}
 		}
-		county := c.UnitCode
-		if len(county) > 6 {
-			county = county[:6]
+		county, err := tx.countyOf(ctx, c.UnitCode)
+		if err != nil {
+			return err
 		}
 		day := c.ReportedAt.In(wangge.ChinaTime).Format("2006-01-02")
 		var seq int
@@ -162,6 +162,23 @@ func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, ev wangge.CaseEven
 		return tx.fanOut(ctx, c, &ev)
 	})
 	return created, err
+}
+
+// countyOf returns the code of the county-level unit above (or at) a unit:
+// codes extend their parents', so it is the county whose code is a prefix of
+// the unit's. Territories without a county level number by the unit itself.
+func (tx *Tx) countyOf(ctx context.Context, unit string) (string, error) {
+	prefixes := make([]any, 0, len(unit))
+	for i := 1; i <= len(unit); i++ {
+		prefixes = append(prefixes, unit[:i])
+	}
+	var county string
+	err := tx.queryRow(ctx, "SELECT code FROM units WHERE valid_to IS NULL AND level = 'county' AND code IN ("+
+		strings.TrimSuffix(strings.Repeat("?,", len(prefixes)), ",")+") ORDER BY LENGTH(code) DESC LIMIT 1", prefixes...).Scan(&county)
+	if errors.Is(err, sql.ErrNoRows) {
+		return unit, nil
+	}
+	return county, err
 }
 
 func (tx *Tx) insertEvent(ctx context.Context, ev *wangge.CaseEvent) error {

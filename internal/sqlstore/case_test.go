@@ -178,3 +178,26 @@ func TestUpdateCaseConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// TestCaseNumberUsesTheCounty numbers a case by the county-level unit above
+// it, whatever the length of the codes (Boston: BOS > BOSW01 > BOSW01P01).
+func TestCaseNumberUsesTheCounty(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedCases(t, db)
+		err := db.CreateUnits(asAdmin(), []wangge.Unit{
+			{Code: "BOS", Level: wangge.LevelCounty, NameZH: "波士顿"},
+			{Code: "BOSW01", ParentCode: "BOS", Level: wangge.LevelStreet, NameZH: "Ward 1"},
+			{Code: "BOSW01P01", ParentCode: "BOSW01", Level: wangge.LevelCommunity, NameZH: "Precinct 1-1"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := newCase(t, db, "BOSW01P01", nil, "")
+		if c.Number != "BOS-20261123-000001" {
+			t.Errorf("number %s", c.Number)
+		}
+		if g := newCase(t, db, "360730100002001", nil, ""); g.Number != "360730-20261123-000001" {
+			t.Errorf("GB number %s", g.Number)
+		}
+	})
+}
