@@ -21,22 +21,49 @@ const (
 // Kinds lists the case kinds.
 var Kinds = []Kind{KindEvent, KindFacility, KindDispute, KindHazard, KindService}
 
-// Limit is a time limit on a step, in working time.
+// Limit is a time limit on a step. Most limits are working time on the
+// county's calendar: "hours" (工作时) and "days" (工作日). Some run on plain
+// elapsed time whatever the calendar says, such as the 60 days of a petition
+// or a city's 120 days for a housing inspection: "natural_days" (自然日) and
+// "natural_hours" (elapsed hours).
 type Limit struct {
 	Value int    `json:"value"`
-	Unit  string `json:"unit"` // "hours" (工作时) or "days" (工作日)
+	Unit  string `json:"unit"` // hours, days, natural_hours or natural_days
 }
 
-// Duration is the limit in working time, given the length of a working day.
+// The units of a Limit.
+const (
+	LimitHours        = "hours"
+	LimitDays         = "days"
+	LimitNaturalHours = "natural_hours"
+	LimitNaturalDays  = "natural_days"
+)
+
+// MaxLimit is the largest Value a Limit accepts in any unit.
+const MaxLimit = 1000
+
+// Natural reports whether the limit runs on elapsed time rather than on the
+// working calendar.
+func (l Limit) Natural() bool { return l.Unit == LimitNaturalHours || l.Unit == LimitNaturalDays }
+
+// Duration is the limit as time on its own clock: working time given the
+// length of a working day, or elapsed time for a natural limit.
 func (l Limit) Duration(day time.Duration) time.Duration {
-	if l.Unit == "days" {
+	switch l.Unit {
+	case LimitDays:
 		return time.Duration(l.Value) * day
+	case LimitNaturalDays:
+		return time.Duration(l.Value) * 24 * time.Hour
 	}
 	return time.Duration(l.Value) * time.Hour
 }
 
 func (l Limit) valid() bool {
-	return l.Value > 0 && l.Value <= 1000 && (l.Unit == "hours" || l.Unit == "days")
+	switch l.Unit {
+	case LimitHours, LimitDays, LimitNaturalHours, LimitNaturalDays:
+		return l.Value > 0 && l.Value <= MaxLimit
+	}
+	return false
 }
 
 // Limits holds the time limit of each step of the loop.
@@ -134,7 +161,7 @@ func (cat *Catalogue) Validate(departments map[string]bool) error {
 		}
 		for step, l := range map[string]Limit{"accept": c.Limits.Accept, "dispatch": c.Limits.Dispatch, "handle": c.Limits.Handle, "verify": c.Limits.Verify} {
 			if !l.valid() {
-				v.Add(f+"limits."+step, "a positive value in hours or days")
+				v.Add(f+"limits."+step, "a value from 1 to 1000 in hours, days, natural_hours or natural_days")
 			}
 		}
 		switch c.Level {

@@ -45,11 +45,11 @@ func TestRetimeAcrossNationalDayWeekend(t *testing.T) {
 	}
 
 	// The scheduler's look at 09:48 on Monday finds it yellow, due at 16:00.
-	wangge.Tick(&started, cal, cst("2025-09-29 09:48"))
+	wangge.Tick(&started, rubbish, cal, cst("2025-09-29 09:48"))
 	if started.Light != "yellow" || !started.NextCheckAt.Equal(cst("2025-09-29 16:00")) {
 		t.Errorf("at 80 %%: %s, next look %v", started.Light, started.NextCheckAt)
 	}
-	wangge.Tick(&started, cal, cst("2025-09-29 16:00"))
+	wangge.Tick(&started, rubbish, cal, cst("2025-09-29 16:00"))
 	if started.Light != "red" || started.NextCheckAt != nil {
 		t.Errorf("at the deadline: %s, next look %v", started.Light, started.NextCheckAt)
 	}
@@ -58,7 +58,7 @@ func TestRetimeAcrossNationalDayWeekend(t *testing.T) {
 func TestRetimeSuspendResumeExtend(t *testing.T) {
 	cal := calendar.China()
 	c := wangge.Case{Status: wangge.StatusInProgress, StepStartedAt: cst("2025-11-03 08:30"), StepLimit: 21 * time.Hour}
-	wangge.Tick(&c, cal, cst("2025-11-03 08:30"))
+	wangge.Tick(&c, rubbish, cal, cst("2025-11-03 08:30"))
 	if !c.DueAt.Equal(cst("2025-11-05 17:30")) {
 		t.Fatalf("due %v", c.DueAt)
 	}
@@ -118,7 +118,83 @@ func TestRetimeNewStepsAndClosing(t *testing.T) {
 		t.Errorf("closed case keeps a clock: %+v", c)
 	}
 	// Urgent cases get half the time.
-	if got := wangge.StepLimit(wangge.StatusDispatched, rubbish, 7*time.Hour, true); got != 21*time.Hour/2 {
+	if got := wangge.StepLimit(wangge.StatusDispatched, rubbish, calendar.China(), true); got != 21*time.Hour/2 {
 		t.Errorf("urgent handle limit %v", got)
+	}
+}
+
+// TestNaturalLimits: a limit in natural days runs on elapsed time, across
+// the National Day holiday, while a working-day limit stops for it.
+func TestNaturalLimits(t *testing.T) {
+	cal := calendar.China()
+	petition := &wangge.Category{Code: "0901", Kind: wangge.KindDispute, Limits: wangge.Limits{
+		Accept: wangge.Limit{Value: 1, Unit: wangge.LimitDays}, Dispatch: wangge.Limit{Value: 1, Unit: wangge.LimitDays},
+		Handle: wangge.Limit{Value: 10, Unit: wangge.LimitNaturalDays}, Verify: wangge.Limit{Value: 36, Unit: wangge.LimitNaturalHours}}}
+	prev := wangge.Case{Status: wangge.StatusAccepted, Level: wangge.LevelGrid}
+	next, err := wangge.Apply(prev, wangge.Step{Action: wangge.ActDispatch, Actor: operator, Department: &deptID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := cst("2026-09-30 10:00")
+	wangge.Retime(prev, &next, wangge.ActDispatch, 0, petition, cal, now)
+	if next.StepLimit != 240*time.Hour || !next.DueAt.Equal(cst("2026-10-10 10:00")) {
+		t.Fatalf("10 natural days from %v: limit %v, due %v", now, next.StepLimit, next.DueAt)
+	}
+	if !next.NextCheckAt.Equal(cst("2026-10-08 10:00")) {
+		t.Errorf("yellow at %v, want 8 natural days on", next.NextCheckAt)
+	}
+	// Suspension banks elapsed, not working, time: two days of holiday.
+	s, _ := wangge.Apply(next, wangge.Step{Action: wangge.ActSuspend, Actor: operator})
+	wangge.Retime(next, &s, wangge.ActSuspend, 0, petition, cal, cst("2026-10-02 10:00"))
+	if s.StepUsed != 48*time.Hour {
+		t.Errorf("suspended after two natural days: used %v", s.StepUsed)
+	}
+	working := mustApply(t, next, wangge.Step{Action: wangge.ActStart, Actor: dept})
+	fin := mustApply(t, working, wangge.Step{Action: wangge.ActFinish, Actor: dept})
+	wangge.Retime(working, &fin, wangge.ActFinish, 0, petition, cal, cst("2026-10-03 22:00"))
+	if fin.StepLimit != 36*time.Hour || !fin.DueAt.Equal(cst("2026-10-05 10:00")) {
+		t.Errorf("verify in 36 elapsed hours from Saturday 22:00: limit %v due %v", fin.StepLimit, fin.DueAt)
+	}
+}
+
+// TestStartRuleAndLateSteps: a new step counts from the calendar's start
+// rule, and a step finished after its deadline marks the case overdue even
+// when the scheduler never looked.
+func TestStartRuleAndLateSteps(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no tz database:", err)
+	}
+	cal, err := calendar.Spec{Zone: ny.String(), Weekdays: []int{1, 2, 3, 4, 5}, Hours: []string{"00:00-24:00"},
+		Start: &calendar.StartSpec{KeepClock: true, Cutoff: "17:00", Morning: "08:30"}}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := func(s string) time.Time {
+		v, err := time.ParseInLocation("2006-01-02 15:04", s, ny)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	cat := &wangge.Category{Code: "0101", Limits: wangge.Limits{
+		Accept: wangge.Limit{Value: 1, Unit: wangge.LimitHours}, Dispatch: wangge.Limit{Value: 1, Unit: wangge.LimitHours},
+		Handle: wangge.Limit{Value: 2, Unit: wangge.LimitDays}, Verify: wangge.Limit{Value: 1, Unit: wangge.LimitHours}}}
+	prev := wangge.Case{Status: wangge.StatusAccepted, Level: wangge.LevelGrid}
+	next, _ := wangge.Apply(prev, wangge.Step{Action: wangge.ActDispatch, Actor: operator, Department: &deptID})
+	wangge.Retime(prev, &next, wangge.ActDispatch, 0, cat, cal, at("2011-11-05 10:00")) // a Saturday
+	if !next.StepStartedAt.Equal(at("2011-11-07 10:00")) || !next.DueAt.Equal(at("2011-11-09 10:00")) {
+		t.Fatalf("Saturday 10:00 + 2 days: started %v, due %v", next.StepStartedAt, next.DueAt)
+	}
+	if next.Light != "green" {
+		t.Errorf("before its clock starts the case is %q", next.Light)
+	}
+	next = mustApply(t, next, wangge.Step{Action: wangge.ActStart, Actor: dept})
+	onTime := mustApply(t, next, wangge.Step{Action: wangge.ActFinish, Actor: dept})
+	wangge.Retime(next, &onTime, wangge.ActFinish, 0, cat, cal, at("2011-11-09 10:00"))
+	late := mustApply(t, next, wangge.Step{Action: wangge.ActFinish, Actor: dept})
+	wangge.Retime(next, &late, wangge.ActFinish, 0, cat, cal, at("2011-11-09 10:01"))
+	if onTime.Overdue || !late.Overdue {
+		t.Errorf("finished at the deadline: overdue %v; a minute later: overdue %v", onTime.Overdue, late.Overdue)
 	}
 }

@@ -77,6 +77,8 @@ type Calendar struct {
 	// rule into arithmetic.
 	weekCount [7][7]int64
 	weekNth   [7][7]int64
+
+	start StartRule // see Start
 }
 
 // New builds a calendar from its location, the weekdays normally worked

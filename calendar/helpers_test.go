@@ -59,8 +59,9 @@ func date(t testing.TB, s string) calendar.Date {
 }
 
 // boston is a whole-day business calendar in Boston for 2011, with the
-// federal holidays of the second half-year as overrides: the calendar that
-// the city's 311 deadlines are counted on.
+// federal holidays of the second half-year as overrides, for testing
+// overrides in a zone with daylight saving. (The city's 311 clock itself
+// skipped none of them: see internal/boston.)
 func boston(t testing.TB) *calendar.Calendar {
 	t.Helper()
 	var ov []calendar.Override

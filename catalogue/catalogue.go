@@ -125,10 +125,10 @@ func validate(cat *wangge.Catalogue) error {
 			switch {
 			case l == wangge.Limit{}:
 				v.Add(p, "missing")
-			case l.Value <= 0 || l.Value > 1000:
+			case l.Value <= 0 || l.Value > wangge.MaxLimit:
 				v.Add(p+".value", "between 1 and 1000")
-			case l.Unit != "hours" && l.Unit != "days":
-				v.Add(p+".unit", `"hours" (工作时) or "days" (工作日)`)
+			case l.Unit != wangge.LimitHours && l.Unit != wangge.LimitDays && !l.Natural():
+				v.Add(p+".unit", `"hours" (工作时), "days" (工作日), "natural_hours" (小时) or "natural_days" (自然日)`)
 			}
 		}
 		seen := map[string]bool{}

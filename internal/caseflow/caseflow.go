@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +35,13 @@ type Service struct {
 
 	mu         sync.Mutex
 	categories map[string]*wangge.Category
+	calendars  []unitCalendar // longest unit code first; nil until loaded
+}
+
+// unitCalendar is the working calendar of a unit's subtree.
+type unitCalendar struct {
+	code string
+	cal  *calendar.Calendar
 }
 
 // New returns a service on the Chinese national calendar.
@@ -66,6 +75,46 @@ func (s *Service) Category(ctx context.Context, code string) (*wangge.Category, 
 	return c, nil
 }
 
+// CalendarFor returns the working calendar of a unit: the stored calendar of
+// the nearest unit at or above it (unit codes extend their parent's code),
+// else the service's default Calendar.
+func (s *Service) CalendarFor(ctx context.Context, unitCode string) (*calendar.Calendar, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.calendars == nil {
+		stored, err := s.DB.Calendars(ctx)
+		if err != nil {
+			return nil, err
+		}
+		list := []unitCalendar{}
+		for _, sc := range stored {
+			cal, err := sc.Calendar.Build()
+			if err != nil {
+				// Stored calendars were built when they were saved; one that
+				// no longer builds (a time zone gone from the system's
+				// database) must not silently fall back to another clock.
+				return nil, fmt.Errorf("calendar of unit %s: %w", sc.UnitCode, err)
+			}
+			list = append(list, unitCalendar{sc.UnitCode, cal})
+		}
+		sort.Slice(list, func(i, j int) bool { return len(list[i].code) > len(list[j].code) })
+		s.calendars = list
+	}
+	for _, uc := range s.calendars {
+		if strings.HasPrefix(unitCode, uc.code) {
+			return uc.cal, nil
+		}
+	}
+	return s.Calendar, nil
+}
+
+// CalendarsChanged drops the cached calendars.
+func (s *Service) CalendarsChanged() {
+	s.mu.Lock()
+	s.calendars = nil
+	s.mu.Unlock()
+}
+
 // CatalogueChanged drops the cached catalogue.
 func (s *Service) CatalogueChanged() {
 	s.mu.Lock()
@@ -90,10 +139,13 @@ func (s *Service) Report(ctx context.Context, c *wangge.Case, now time.Time) (*w
 	if err := s.place(ctx, c); err != nil {
 		return nil, err
 	}
+	cal, err := s.CalendarFor(ctx, c.UnitCode)
+	if err != nil {
+		return nil, err
+	}
 	c.Kind, c.Level = cat.Kind, cat.Level
-	c.Status, c.ReportedAt, c.StepStartedAt = wangge.StatusReported, now, now
-	c.StepLimit = wangge.StepLimit(wangge.StatusReported, cat, s.Calendar.DayLength(), c.Urgent)
-	wangge.Tick(c, s.Calendar, now)
+	c.Status, c.ReportedAt = wangge.StatusReported, now
+	wangge.StartClock(c, cat, cal, now)
 	if dup, err := s.duplicateOf(ctx, c, now); err != nil {
 		return nil, err
 	} else if dup != nil {
@@ -227,7 +279,11 @@ func (s *Service) apply(ctx context.Context, cur wangge.Case, step wangge.Step, 
 	if next.Level != cur.Level {
 		data["level"] = next.Level
 	}
-	wangge.Retime(cur, &next, step.Action, step.Extension, cat, s.Calendar, now)
+	cal, err := s.CalendarFor(ctx, cur.UnitCode)
+	if err != nil {
+		return cur, wangge.CaseEvent{}, err
+	}
+	wangge.Retime(cur, &next, step.Action, step.Extension, cat, cal, now)
 	var actor *int64
 	if step.Actor != nil && step.Actor.ID != 0 {
 		actor = &step.Actor.ID
@@ -259,8 +315,16 @@ func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, erro
 			if cur.NextCheckAt == nil || cur.NextCheckAt.After(now) {
 				return cur, wangge.CaseEvent{}, errNothingDue
 			}
+			cat, err := s.Category(ctx, cur.Category)
+			if err != nil {
+				return cur, wangge.CaseEvent{}, err
+			}
+			cal, err := s.CalendarFor(ctx, cur.UnitCode)
+			if err != nil {
+				return cur, wangge.CaseEvent{}, err
+			}
 			next := cur
-			wangge.Tick(&next, s.Calendar, now)
+			wangge.Tick(&next, cat, cal, now)
 			ev := wangge.CaseEvent{At: now, Action: next.Light, From: cur.Status, To: next.Status,
 				Data: map[string]any{"due_at": next.DueAt}}
 			if next.Light == "red" {
@@ -268,10 +332,10 @@ func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, erro
 				// A level that cannot resolve a case in time reports it up; a slow
 				// accept or dispatch is the centre's delay, not a reason to escalate.
 				handling := cur.Status == wangge.StatusDispatched || cur.Status == wangge.StatusInProgress
-				if cat, err := s.Category(ctx, cur.Category); err == nil && cat.AutoEscalate && handling {
+				if cat.AutoEscalate && handling {
 					esc, err := wangge.Apply(next, wangge.Step{Action: wangge.ActEscalate, Actor: &wangge.User{Role: wangge.RoleAdmin}, ToLevel: cat.SkipToLevel})
 					if err == nil {
-						wangge.Retime(next, &esc, wangge.ActEscalate, 0, cat, s.Calendar, now)
+						wangge.Retime(next, &esc, wangge.ActEscalate, 0, cat, cal, now)
 						ev.Action, ev.To = "auto_escalate", esc.Status
 						ev.Data["level"] = esc.Level
 						next = esc

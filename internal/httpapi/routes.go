@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/calendar"
 	"github.com/wangge/wangge/internal/photo"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/territory"
@@ -114,6 +115,12 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/catalogue", Tag: "cases", Summary: "The case catalogue and the grid duty list", Auth: true, Resp: wangge.Catalogue{}, h: s.getCatalogue},
 		{Method: "PUT", Path: "/api/v1/catalogue", Tag: "cases", Summary: "Replace or extend the catalogue (administrators)", Auth: true, MaxBody: 8 << 20,
 			Body: wangge.Catalogue{}, Resp: wangge.Catalogue{}, h: s.putCatalogue},
+		{Method: "GET", Path: "/api/v1/calendars", Tag: "cases", Summary: "Working calendars: the default and each unit's own (a case runs on the nearest one above its unit)", Auth: true,
+			Resp: calendarList{}, h: s.listCalendars},
+		{Method: "PUT", Path: "/api/v1/calendars/{unit}", Tag: "cases", Summary: "Set the working calendar of a unit's subtree: base cn plus local days, or zone, weekdays, hours, overrides and a start rule (administrators)", Auth: true,
+			Body: calendar.Spec{}, Resp: sqlstore.StoredCalendar{}, h: s.putCalendar},
+		{Method: "DELETE", Path: "/api/v1/calendars/{unit}", Tag: "cases", Summary: "Remove a unit's own calendar; its subtree falls back to the one above (administrators)", Auth: true,
+			Status: 204, h: s.deleteCalendar},
 		{Method: "PUT", Path: "/api/v1/routing/{category}", Tag: "cases", Summary: "Set which departments handle a category, by level and unit subtree (administrators)", Auth: true,
 			Body: routingRequest{}, Resp: routingRequest{}, h: s.putRouting},
 
