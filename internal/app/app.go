@@ -27,6 +27,7 @@ import (
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/territory"
 	"github.com/wangge/wangge/internal/webhook"
+	"github.com/wangge/wangge/web"
 )
 
 // Version is set at build time with -ldflags "-X .../app.Version=..."; it
@@ -92,6 +93,7 @@ Usage:
   wangge user     list [--role R]
   wangge user     passwd --username U [--password P]
   wangge apikey   create --name N | list | revoke --name N   Open311 API keys
+  wangge bench    intake|locate|scheduler [--json] [--target URL --api-key K]   load benchmarks
   wangge version
 
 Every flag has an environment variable: --addr WANGGE_ADDR, --db WANGGE_DB,
@@ -120,6 +122,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.userCmd(ctx, args[1:])
 	case "apikey":
 		return env.apikeyCmd(ctx, args[1:])
+	case "bench":
+		return env.benchCmd(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "wangge", version())
 		return nil
@@ -283,6 +287,7 @@ func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *
 	cases.Logger = log
 	api := httpapi.New(db, loc, cases, log, version())
 	(&open311.Handler{DB: db, Cases: cases, Now: db.Now, Logger: log}).Register(api)
+	api.Handle("/", web.Handler(web.ConfigFromEnv())) // the pages; /api/ and /open311/ are more specific and keep precedence
 	tempDir := ""
 	if dataDir == "" {
 		d, err := os.MkdirTemp("", "wangge-photos-")

@@ -141,6 +141,18 @@ func (s *Server) routeTable() []route {
 			Body: assignmentsRequest{}, Resp: wangge.User{}, h: s.setAssignments},
 		{Method: "GET", Path: "/api/v1/departments", Tag: "people", Summary: "Departments serving the caller's area", Auth: true, Resp: []*wangge.Department{}, h: s.listDepartments},
 		{Method: "POST", Path: "/api/v1/departments", Tag: "people", Summary: "Create a department (administrators)", Auth: true, Body: wangge.Department{}, Resp: wangge.Department{}, Status: 201, h: s.createDepartment},
+
+		// Web UI support.
+		{Method: "GET", Path: "/api/v1/web/points", Tag: "web", Summary: "Points of the cases a filter selects (open ones by default), compact, for the command-centre map", Auth: true,
+			Query: []param{{"unit", "string", "unit subtree"}, {"status", "string", "comma-separated statuses"}, {"open", "string", "true (default), false or all"},
+				{"category", "string", "category code or major"}, {"department", "integer", "department id"}, {"light", "string", "green, yellow or red"},
+				{"from", "string", "reported at or after (RFC 3339)"}, {"to", "string", "reported before"}},
+			Resp: mapPoints{}, h: s.casePoints},
+		{Method: "GET", Path: "/api/v1/public/categories", Tag: "public", Summary: "The categories a resident may report under", Resp: []publicCategory{}, h: s.publicCategories},
+		{Method: "GET", Path: "/api/v1/public/outline", Tag: "public", Summary: "Boundaries of the county, streets and communities (or one of those levels), for the resident's map",
+			Query: []param{{"level", "string", "county, street or community"}}, Resp: featureCollection{}, h: s.publicOutline},
+		{Method: "POST", Path: "/api/v1/public/reports/{number}/photos", Tag: "public", Summary: "Attach a photo to one's own report (multipart fields \"photo\" and \"code\", the tracking code)",
+			MaxBody: photo.MaxSize + 1<<20, Resp: map[string]any{}, Status: 201, h: s.publicPhoto},
 	}
 }
 

@@ -1,0 +1,332 @@
+// The staff console: command centre, case list, case page and, for
+// administrators, the administration screens. Hash routes: #/dashboard,
+// #/cases, #/case/ID, #/admin/SECTION.
+import {
+  t, h, clear, api, name, langButton, loginView, currentUser, logout, homeOf, GRID_ROLES, fmtTime, pct, statusChip, lightOf,
+  STATUSES, isOpen, errorText, toast, debounce, getLang, $
+} from './core.js'
+import { makeMap, Boundaries, Clusters, unitCounts, decodePoints, toMap } from './map.js'
+import { lineChart, barChart } from './charts.js'
+import { casePage } from './casepage.js'
+
+const root = document.getElementById('app')
+export const ctx = { user: null, catalogue: null, departments: [], units: [], deptByID: {}, catByCode: {} }
+let cleanup = []
+
+function onLeave (fn) { cleanup.push(fn) }
+
+async function start () {
+  window.addEventListener('unauthorized', () => { ctx.user = null; route(true) })
+  window.addEventListener('hashchange', () => route())
+  window.addEventListener('langchange', () => route())
+  route()
+}
+
+async function loadContext () {
+  const [cat, deps, comms, grids] = await Promise.all([
+    api('GET', '/api/v1/catalogue').catch(() => ({ categories: [], items: [] })),
+    api('GET', '/api/v1/departments').catch(() => []),
+    api('GET', '/api/v1/units?level=community&limit=1000').catch(() => ({ items: [] })),
+    api('GET', '/api/v1/units?level=grid&limit=1000').catch(() => ({ items: [] }))
+  ])
+  ctx.catalogue = cat
+  ctx.departments = deps
+  ctx.units = [...comms.items, ...grids.items]
+  ctx.deptByID = Object.fromEntries(deps.map(d => [d.id, d]))
+  ctx.catByCode = Object.fromEntries(cat.categories.map(c => [c.code, c]))
+  ctx.unitByCode = Object.fromEntries(ctx.units.map(u => [u.code, u]))
+}
+
+async function route (expired) {
+  for (const fn of cleanup) fn()
+  cleanup = []
+  if (!ctx.user) {
+    let u = null
+    try { u = await currentUser() } catch (e) { clear(root, h('p', { class: 'form-error' }, errorText(e))); return }
+    if (!u) {
+      loginView(root, async user => {
+        const home = homeOf(user)
+        if (!home.startsWith('/#')) { location.href = home; return }
+        ctx.user = user
+        await loadContext()
+        if (!location.hash || location.hash === '#/') location.hash = home.slice(1)
+        else route()
+      }, { expired })
+      return
+    }
+    ctx.user = u
+    await loadContext()
+  }
+  const hash = location.hash.slice(1) || homeOf(ctx.user).slice(2) || '/dashboard'
+  const [path, query] = hash.split('?')
+  const params = new URLSearchParams(query || '')
+  const parts = path.split('/').filter(Boolean)
+  const main = h('main', { id: 'view' })
+  clear(root, topbar(parts[0] || 'dashboard'), main)
+  const canCentre = ['admin', 'operator', 'cadre'].includes(ctx.user.role)
+  try {
+    if (parts[0] === 'case' && parts[1]) await casePage(main, Number(parts[1]), ctx, onLeave)
+    else if (parts[0] === 'cases') await casesPage(main, params)
+    else if (parts[0] === 'admin' && ctx.user.role === 'admin') {
+      const { adminPage } = await import('./admin.js')
+      await adminPage(main, parts[1] || 'units', ctx)
+    } else if (canCentre) await dashboard(main)
+    else await casesPage(main, params)
+  } catch (e) {
+    main.append(h('p', { class: 'form-error' }, errorText(e)))
+  }
+}
+
+function topbar (active) {
+  const role = ctx.user.role
+  const links = []
+  if (['admin', 'operator', 'cadre'].includes(role)) links.push(['dashboard', '#/dashboard', 'nav.dashboard'])
+  links.push(['cases', '#/cases', role === 'department' ? 'nav.tasks' : 'nav.cases'])
+  if (role === 'admin') links.push(['admin', '#/admin/units', 'nav.admin'])
+  if (GRID_ROLES.includes(role) || role === 'admin') links.push(['m', '/m/', 'nav.worker'])
+  links.push(['report', '/report', 'nav.resident'])
+  return h('header', { class: 'topbar' },
+    h('a', { class: 'brand', href: '#/' }, h('img', { src: window.STATIC + '/icon.svg', alt: '' }), h('span', null, t('app.name'))),
+    h('nav', null, links.map(([k, href, key]) => h('a', { href, class: active === k ? 'active' : '', 'data-nav': k }, t(key)))),
+    h('div', { class: 'who' },
+      langButton(),
+      h('span', { class: 'user', title: ctx.user.username }, ctx.user.name, ' · ', t('role.' + role)),
+      h('button', { type: 'button', class: 'link', id: 'logout', onclick: logout }, t('nav.logout'))))
+}
+
+// --- filters shared by the dashboard and the case list ---
+
+const PERIODS = ['today', '7', '30', '90', '365']
+
+function periodRange (p) {
+  const now = new Date()
+  const start = new Date(now.getFullYear(), now.getMonth(), now.getDate())
+  if (p !== 'today') start.setDate(start.getDate() - Number(p) + 1)
+  const end = new Date(now.getFullYear(), now.getMonth(), now.getDate() + 1)
+  return { from: start, to: end }
+}
+
+function day (d) {
+  return d.getFullYear() + '-' + String(d.getMonth() + 1).padStart(2, '0') + '-' + String(d.getDate()).padStart(2, '0')
+}
+
+function loadFilters () {
+  try { return { period: '30', ...JSON.parse(localStorage.getItem('wangge.filters') || '{}') } } catch (e) { return { period: '30' } }
+}
+
+function filterBar (f, onChange, { withLight } = {}) {
+  const majors = (ctx.catalogue?.categories || []).filter(c => c.code.length === 2)
+  const leaves = (ctx.catalogue?.categories || []).filter(c => c.code.length === 4)
+  const sel = (key, opts, label) => h('label', { class: 'filter' }, h('span', null, label),
+    h('select', { name: key, onchange: e => { f[key] = e.target.value; localStorage.setItem('wangge.filters', JSON.stringify(f)); onChange() } },
+      opts.map(o => o.group
+        ? h('optgroup', { label: o.group }, o.items.map(i => h('option', { value: i.value, selected: f[key] === i.value }, i.label)))
+        : h('option', { value: o.value, selected: (f[key] || '') === o.value }, o.label))))
+  const communities = ctx.units.filter(u => u.level === 'community')
+  return h('form', { class: 'filters', onsubmit: e => e.preventDefault() },
+    sel('unit', [{ value: '', label: t('common.all') }, ...communities.map(c => ({
+      group: name(c),
+      items: [{ value: c.code, label: name(c) }, ...ctx.units.filter(g => g.parent_code === c.code).map(g => ({ value: g.code, label: '· ' + name(g) }))]
+    }))], t('filter.unit')),
+    sel('category', [{ value: '', label: t('common.all') }, ...majors.map(m => ({
+      group: name(m), items: [{ value: m.code, label: name(m) }, ...leaves.filter(l => l.code.startsWith(m.code)).map(l => ({ value: l.code, label: '· ' + name(l) }))]
+    }))], t('filter.category')),
+    sel('department', [{ value: '', label: t('common.all') }, ...ctx.departments.map(d => ({ value: String(d.id), label: name(d) }))], t('filter.department')),
+    sel('status', [{ value: '', label: t('status.open') }, { value: 'all', label: t('common.all') }, { value: 'done', label: t('status.done') }, ...STATUSES.map(s => ({ value: s, label: t('status.' + s) }))], t('filter.status')),
+    withLight ? sel('light', [{ value: '', label: t('common.all') }, ...['green', 'yellow', 'red'].map(l => ({ value: l, label: t('light.' + l) }))], t('filter.light')) : null,
+    sel('period', PERIODS.map(p => ({ value: p, label: t('period.' + p) })), t('filter.period')))
+}
+
+// caseQuery turns the filters into the query of /api/v1/cases or /web/points.
+function caseQuery (f, { period = true } = {}) {
+  const q = new URLSearchParams()
+  if (f.unit) q.set('unit', f.unit)
+  if (f.category) q.set('category', f.category)
+  if (f.department) q.set('department', f.department)
+  if (f.light) q.set('light', f.light)
+  if (!f.status) q.set('open', 'true')
+  else if (f.status === 'done') q.set('open', 'false')
+  else if (f.status !== 'all') { q.set('status', f.status); q.set('open', 'all') } else q.set('open', 'all')
+  if (period && f.status && f.status !== '' && f.period) {
+    const r = periodRange(f.period)
+    q.set('from', r.from.toISOString()); q.set('to', r.to.toISOString())
+  }
+  return q
+}
+
+function statsQuery (f, extra) {
+  const q = new URLSearchParams(extra)
+  if (f.unit) q.set('unit', f.unit)
+  if (f.category) q.set('category', f.category)
+  if (f.department) q.set('department', f.department)
+  return q
+}
+
+// --- command centre ---
+
+async function dashboard (main) {
+  const f = loadFilters()
+  const kpis = h('section', { class: 'kpis', id: 'kpis' })
+  const mapEl = h('div', { class: 'map', id: 'map' })
+  const feed = h('ol', { class: 'feed', id: 'feed' })
+  const feedState = h('span', { class: 'muted small' })
+  const list = h('div', { class: 'mini-list', id: 'open-list' })
+  const charts = h('section', { class: 'charts' })
+  const truncated = h('div', { class: 'map-truncated' })
+  main.className = 'dashboard'
+  main.append(
+    filterBar(f, () => refresh()),
+    kpis,
+    h('section', { class: 'centre' },
+      h('div', { class: 'map-wrap' }, mapEl, truncated, h('div', { class: 'map-legend' }, t('map.legend'))),
+      h('aside', { class: 'side' },
+        h('div', { class: 'panel' }, h('h3', null, t('feed.title'), ' ', feedState), feed),
+        h('div', { class: 'panel grow' }, h('h3', null, h('a', { href: '#/cases' }, t('cases.title'))), list))),
+    charts)
+
+  // The map and its layers.
+  const map = makeMap(mapEl)
+  map.setView(toMap(26.475, 116.01), 12)
+  const bounds = new Boundaries(map, { onClick: p => { if (p.level !== 'county' && p.level !== 'street') { f.unit = p.code.slice(0, Math.min(p.code.length, 15)); localStorage.setItem('wangge.filters', JSON.stringify(f)); route() } } })
+  const clusters = new Clusters(map, { onClick: p => { location.hash = '#/case/' + p.id } })
+  let points = []
+  let fitted = false
+  const first = Promise.all(['county', 'street', 'community'].map(l => bounds.load(l))).then(() => {
+    const b = bounds.bounds()
+    if (b && !fitted) { map.fitBounds(b, { padding: [10, 10] }); fitted = true }
+  })
+  // Finer levels after the first paint.
+  first.then(() => Promise.all([bounds.load('grid'), bounds.load('micro_grid')])).catch(() => {})
+  onLeave(() => map.remove())
+
+  async function loadPoints () {
+    const r = await api('GET', '/api/v1/web/points?' + caseQuery(f))
+    points = decodePoints(r)
+    clusters.set(points)
+    bounds.setCounts(unitCounts(points))
+    truncated.textContent = r.truncated ? t('map.truncated', { n: r.rows.length }) : ''
+  }
+
+  async function loadKPIs () {
+    const range = periodRange(f.period)
+    const today = periodRange('today')
+    const [all, period, todayStats, red, rated] = await Promise.all([
+      api('GET', '/api/v1/stats?' + statsQuery(f)),
+      api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(range.from), to: day(range.to) })),
+      api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(today.from), to: day(today.to) })),
+      api('GET', '/api/v1/cases?' + new URLSearchParams({ ...Object.fromEntries(statsQuery(f)), open: 'true', light: 'red', limit: 1 })),
+      api('GET', '/api/v1/cases?' + new URLSearchParams({ ...Object.fromEntries(statsQuery(f)), status: 'rated', limit: 500, from: range.from.toISOString() }))
+    ])
+    const ratings = rated.items.map(c => c.rating).filter(Boolean)
+    const avg = ratings.length ? ratings.reduce((a, b) => a + b, 0) / ratings.length : null
+    const card = (key, value, sub, cls) => h('div', { class: 'kpi ' + (cls || ''), 'data-kpi': key }, h('div', { class: 'kpi-label' }, t(key)), h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-sub' }, sub || ''))
+    clear(kpis,
+      card('kpi.today', String(todayStats.reported)),
+      card('kpi.open', String(all.open)),
+      card('kpi.overdue', String(red.total), '', red.total ? 'bad' : ''),
+      card('kpi.closure', pct(period.closure_rate), t('period.' + f.period)),
+      card('kpi.ontime', pct(period.on_time_rate), t('period.' + f.period)),
+      card('kpi.satisfaction', avg === null ? '—' : avg.toFixed(2) + ' / 5', t('kpi.rated_n', { n: ratings.length })))
+  }
+
+  async function loadCharts () {
+    const range = periodRange(f.period === 'today' ? '7' : f.period)
+    const [byDay, byMajor, byUnit] = await Promise.all([
+      api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(range.from), to: day(range.to), group_by: 'day' })),
+      api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(range.from), to: day(range.to), group_by: 'major' })),
+      api('GET', '/api/v1/stats?' + statsQuery(f, { group_by: 'unit', unit_depth: 12 }))
+    ])
+    const days = []
+    for (let d = new Date(range.from); d < range.to; d.setDate(d.getDate() + 1)) days.push(day(d))
+    const byKey = Object.fromEntries((byDay.groups || []).map(g => [g.key, g]))
+    clear(charts,
+      h('div', { class: 'panel' }, h('h3', null, t('chart.trend')),
+        lineChart(days.map(d => d.slice(5)), [
+          { label: t('chart.received'), colour: '#2a6fb0', values: days.map(d => byKey[d]?.reported || 0) },
+          { label: t('chart.closed'), colour: '#2e9e44', values: days.map(d => byKey[d]?.closed || 0) }])),
+      h('div', { class: 'panel' }, h('h3', null, t('chart.by_major')),
+        barChart((byMajor.groups || []).map(g => ({ label: name(ctx.catByCode[g.key]) || g.key, value: g.reported })))),
+      h('div', { class: 'panel' }, h('h3', null, t('chart.by_unit')),
+        barChart((byUnit.groups || []).map(g => ({ label: name(ctx.unitByCode[g.key]) || g.key, value: g.open, code: g.key })), { colour: '#e07b00' })))
+  }
+
+  async function loadList () {
+    const q = caseQuery(f)
+    q.set('limit', 30)
+    const r = await api('GET', '/api/v1/cases?' + q)
+    clear(list, r.items.length ? r.items.map(c => caseRow(c)) : h('p', { class: 'muted' }, t('common.empty')),
+      h('p', { class: 'muted small' }, t('cases.count', { n: r.total })))
+  }
+
+  const refreshSoon = debounce(() => { loadKPIs().catch(() => {}); loadList().catch(() => {}) }, 1500)
+  async function refresh () {
+    await Promise.all([first.catch(() => {}), loadKPIs(), loadPoints(), loadList()])
+    performance.mark('wangge-useful')
+    document.body.dataset.ready = '1'
+    loadCharts().catch(e => charts.append(h('p', { class: 'form-error' }, errorText(e))))
+  }
+
+  // The live feed.
+  const es = new EventSource('/api/v1/stream')
+  es.onopen = () => { feedState.textContent = '● ' + t('feed.connected'); feedState.className = 'muted small ok' }
+  es.onerror = () => { feedState.textContent = '○ ' + t('feed.disconnected'); feedState.className = 'muted small bad' }
+  es.addEventListener('case', ev => {
+    const e = JSON.parse(ev.data)
+    const c = e.case
+    feed.prepend(h('li', null, h('a', { href: '#/case/' + c.id },
+      h('time', null, fmtTime(c.updated_at).slice(-5)), ' ', c.number, ' ', h('b', null, t('action.' + e.action)), ' → ', t('status.' + c.status))))
+    while (feed.children.length > 50) feed.lastChild.remove()
+    const i = points.findIndex(p => p.id === c.id)
+    const p = { id: c.id, lat: c.lat, lon: c.lon, ll: toMap(c.lat, c.lon), unit: c.unit_code, light: c.light, status: c.status, open: isOpen(c.status) }
+    if (i >= 0) points[i] = p; else points.push(p)
+    clustersSoon()
+    refreshSoon()
+  })
+  const clustersSoon = debounce(() => { clusters.set(points); bounds.setCounts(unitCounts(points)) }, 500)
+  onLeave(() => es.close())
+  await refresh()
+}
+
+function caseRow (c) {
+  const cat = ctx.catByCode[c.category]
+  return h('a', { class: 'case-row', href: '#/case/' + c.id, 'data-case': c.number },
+    h('span', { class: 'num' }, c.number),
+    statusChip(c.status),
+    lightOf(c),
+    h('span', { class: 'cat' }, name(cat) || c.category),
+    h('span', { class: 'desc' }, c.description.slice(0, 60)))
+}
+
+// --- case list ---
+
+async function casesPage (main, params) {
+  const f = loadFilters()
+  const offset = Number(params.get('offset') || 0)
+  const table = h('div', { class: 'table-wrap' })
+  main.className = 'cases'
+  main.append(h('div', { class: 'page-head' }, h('h2', null, ctx.user.role === 'department' ? t('nav.tasks') : t('cases.title'))),
+    filterBar(f, () => { location.hash = '#/cases'; route() }, { withLight: true }), table)
+  const q = caseQuery(f)
+  q.set('limit', 50); q.set('offset', offset)
+  const r = await api('GET', '/api/v1/cases?' + q)
+  const now = Date.now()
+  clear(table, h('table', { class: 'list', id: 'case-table' },
+    h('thead', null, h('tr', null, ['cases.number', 'cases.category', 'cases.unit', 'cases.status', 'cases.light', 'cases.department', 'cases.reported'].map(k => h('th', null, t(k))))),
+    h('tbody', null, r.items.map(c => h('tr', { onclick: () => { location.hash = '#/case/' + c.id } },
+      h('td', null, h('a', { href: '#/case/' + c.id }, c.number), c.urgent ? h('span', { class: 'chip urgent' }, t('cases.urgent')) : null),
+      h('td', null, name(ctx.catByCode[c.category]) || c.category),
+      h('td', null, name(ctx.unitByCode[c.unit_code]) || name(ctx.unitByCode[c.unit_code?.slice(0, 15)]) || c.unit_code),
+      h('td', null, statusChip(c.status)),
+      h('td', null, lightOf(c, now)),
+      h('td', null, c.department_id ? name(ctx.deptByID[c.department_id]) : ''),
+      h('td', null, fmtTime(c.reported_at)))))),
+  r.items.length ? null : h('p', { class: 'muted' }, t('common.empty')),
+  h('div', { class: 'pager' },
+    h('button', { type: 'button', disabled: offset === 0, onclick: () => { location.hash = '#/cases?offset=' + Math.max(0, offset - 50) } }, t('common.prev')),
+    h('span', null, t('common.page', { n: Math.floor(offset / 50) + 1, total: r.total })),
+    h('button', { type: 'button', disabled: offset + 50 >= r.total, onclick: () => { location.hash = '#/cases?offset=' + (offset + 50) } }, t('common.next'))))
+}
+
+window.STATIC = JSON.parse($('#config').textContent).static
+start()
+export { getLang }
