@@ -3,7 +3,7 @@
 
 GO ?= go
 
-.PHONY: test test-race test-demo lint run bench fuzz
+.PHONY: test test-race test-demo lint run bench bench-smoke fuzz
 
 ## test: the whole suite: race-checked unit and storage tests, then the demo county end to end
 test: test-race test-demo
@@ -29,6 +29,13 @@ run:
 ## bench: the benchmarks recorded in docs/PERFORMANCE.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2s -count 5 ./calendar/ ./internal/geo/ ./internal/sqlstore/ ./internal/demo/ ./internal/pii/ ./internal/app/
+
+## bench-smoke: each `wangge bench` at a tiny size, to see that it runs (no timing asserted; about a minute)
+bench-smoke:
+	$(GO) run ./cmd/wangge bench intake --seconds 3 --warmup 1
+	$(GO) run ./cmd/wangge bench intake --seconds 2 --warmup 0.5 --via api --no-baseline
+	$(GO) run ./cmd/wangge bench locate --seconds 2 --warmup 0.5
+	$(GO) run ./cmd/wangge bench scheduler --cases 10000 --rate 200 --seconds 5 --json
 
 ## fuzz: each fuzz target for a short while
 fuzz:
