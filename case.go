@@ -370,6 +370,24 @@ func escalationTarget(cur, to Level) (Level, error) {
 	return "", FieldError("to_level", fmt.Sprintf("%s is not above %s", to, cur))
 }
 
+// Takes reports whether action a may be taken on a case in status s, by
+// some role.
+func Takes(a Action, s Status) bool {
+	r, ok := Workflow[a]
+	return ok && hasStatus(r.from, s)
+}
+
+// SyncActor is who takes action a for another system that reports it (a
+// city's 311 system, a hotline platform): no account, the source's name, and
+// the first role the workflow allows for a.
+func SyncActor(a Action, source string) *User {
+	u := &User{Username: source, Role: RoleAdmin}
+	if r, ok := Workflow[a]; ok && len(r.roles) > 0 {
+		u.Role = r.roles[0]
+	}
+	return u
+}
+
 // Allowed lists the actions the user's role may take on the case now, for
 // the buttons of a case page.
 func Allowed(c Case, u *User) []Action {

@@ -116,7 +116,7 @@ func Tick(c *Case, cat *Category, cal *calendar.Calendar, now time.Time) {
 	}
 	cal = StepClock(c.Status, cat, cal)
 	left := c.StepLimit - c.StepUsed
-	due := cal.Add(c.StepStartedAt, left)
+	due := addTime(cal, c.StepStartedAt, left)
 	c.DueAt = &due
 	used := c.StepUsed + cal.Elapsed(c.StepStartedAt, now)
 	c.Light = string(calendar.TrafficLight(used, c.StepLimit))
@@ -130,4 +130,14 @@ func Tick(c *Case, cat *Category, cal *calendar.Calendar, now time.Time) {
 		c.NextCheckAt = nil
 		c.Overdue = true
 	}
+}
+
+// addTime is cal.Add, except that whole days keep the clock reading ("five
+// days from Monday 10:00" ends at 10:00) across a daylight-saving change,
+// where Add counts real time. Both agree everywhere else.
+func addTime(cal *calendar.Calendar, start time.Time, d time.Duration) time.Time {
+	if day := cal.DayLength(); d > 0 && d%day == 0 {
+		return cal.AddDays(start, int(d/day))
+	}
+	return cal.Add(start, d)
 }

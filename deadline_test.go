@@ -198,3 +198,25 @@ func TestStartRuleAndLateSteps(t *testing.T) {
 		t.Errorf("finished at the deadline: overdue %v; a minute later: overdue %v", onTime.Overdue, late.Overdue)
 	}
 }
+
+// TestDaysKeepTheClockReading: "120 days from 5 November 2011 13:31" ends at
+// 13:31 in New York, across the end of daylight saving, though 120 × 24
+// hours of real time end at 12:31.
+func TestDaysKeepTheClockReading(t *testing.T) {
+	ny, err := time.LoadLocation("America/New_York")
+	if err != nil {
+		t.Skip("no tz database:", err)
+	}
+	cal, err := calendar.Spec{Zone: ny.String(), Weekdays: []int{1, 2, 3, 4, 5}, Hours: []string{"00:00-24:00"}}.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat := &wangge.Category{Limits: wangge.Limits{Handle: wangge.Limit{Value: 120, Unit: wangge.LimitNaturalDays}}}
+	prev := wangge.Case{Status: wangge.StatusAccepted}
+	next := mustApply(t, prev, wangge.Step{Action: wangge.ActDispatch, Actor: operator, Department: &deptID})
+	open := time.Date(2011, 11, 5, 13, 31, 0, 0, ny)
+	wangge.Retime(prev, &next, wangge.ActDispatch, 0, cat, cal, open)
+	if want := time.Date(2012, 3, 4, 13, 31, 0, 0, ny); !next.DueAt.Equal(want) {
+		t.Errorf("120 natural days from %v: due %v, want %v", open, next.DueAt.In(ny), want)
+	}
+}

@@ -92,7 +92,8 @@ Usage:
   wangge user     add --username U --role R [--units C1,C2] [--name N] [--password P]
   wangge user     list [--role R]
   wangge user     passwd --username U [--password P]
-  wangge apikey   create --name N | list | revoke --name N   Open311 API keys
+  wangge apikey   create --name N [--sync] | list | revoke --name N   Open311 API keys
+  wangge replay   boston311 --dir DIR --target http://HOST:PORT --api-key K [--speed 0] [--clients 16] [--report FILE]
   wangge bench    intake|locate|scheduler [--json] [--target URL --api-key K]   load benchmarks
   wangge version
 
@@ -120,6 +121,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.importCmd(ctx, args[1:])
 	case "user":
 		return env.userCmd(ctx, args[1:])
+	case "replay":
+		return env.replayCmd(ctx, args[1:])
 	case "apikey":
 		return env.apikeyCmd(ctx, args[1:])
 	case "bench":

@@ -132,8 +132,10 @@ func (env *Env) importGeoJSON(ctx context.Context, c *Config, file string, d ter
 
 // importBoston stores what the Boston 311 data implies: the city, its 22
 // wards and 255 precincts, the city departments, one category per request
-// type with the handling limit the city's own deadlines show, and routing of
-// each type to its most frequent department. It prints an Open311 key.
+// type with the handling limit the city's own deadlines show, the city's
+// working calendar, and routing of each type to its most frequent
+// department. It prints an Open311 key that may replay the city's history
+// (see replay.go).
 func (env *Env) importBoston(ctx context.Context, c *Config, dir string) error {
 	start := time.Now()
 	d, err := boston.Read(dir)
@@ -184,6 +186,12 @@ func (env *Env) importBoston(ctx context.Context, c *Config, dir string) error {
 	if err := db.SaveCatalogue(sys, cat); err != nil {
 		return fmt.Errorf("catalogue: %w", err)
 	}
+	// The city's clock, measured on its own deadlines: whole Monday-Friday
+	// days, no holiday skipped, weekend requests keep their clock reading,
+	// requests from 17:00 count from 08:30 of the next working day.
+	if _, err := db.PutCalendar(sys, units[0].Code, m.CalendarSpec()); err != nil {
+		return fmt.Errorf("calendar: %w", err)
+	}
 	routed := 0
 	for typ, code := range codes {
 		if id, ok := depts[boston.DepartmentCode(m.Routing.ByType[typ])]; ok {
@@ -193,7 +201,7 @@ func (env *Env) importBoston(ctx context.Context, c *Config, dir string) error {
 			routed++
 		}
 	}
-	key, err := db.CreateAPIKey(sys, "boston311")
+	key, err := db.CreateSyncKey(sys, "boston311")
 	if err != nil {
 		return err
 	}

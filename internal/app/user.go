@@ -117,6 +117,7 @@ func (env *Env) apikeyCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("apikey "+args[0], flag.ContinueOnError)
 	c.flags(fs, "wangge-data")
 	name := fs.String("name", "", "who the key is for (an Open311 client)")
+	sync := fs.Bool("sync", false, "a system that owns part of its cases' life (a 311 or 12345 platform, a replay): may set its own timestamps and report cases closed")
 	if err := parse(fs, args[1:], env.Stderr); err != nil {
 		return err
 	}
@@ -128,7 +129,11 @@ func (env *Env) apikeyCmd(ctx context.Context, args []string) error {
 	sys := System(ctx)
 	switch args[0] {
 	case "create":
-		key, err := db.CreateAPIKey(sys, *name)
+		create := db.CreateAPIKey
+		if *sync {
+			create = db.CreateSyncKey
+		}
+		key, err := create(sys, *name)
 		if err != nil {
 			return err
 		}
@@ -146,13 +151,13 @@ func (env *Env) apikeyCmd(ctx context.Context, args []string) error {
 			return err
 		}
 		tw := tabwriter.NewWriter(env.Stdout, 2, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "ID\tNAME\tCREATED\tREVOKED")
+		fmt.Fprintln(tw, "ID\tNAME\tSYNC\tCREATED\tREVOKED")
 		for _, k := range keys {
 			revoked := ""
 			if k.RevokedAt != nil {
 				revoked = k.RevokedAt.Format(time.RFC3339)
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", k.ID, k.Name, k.CreatedAt.Format(time.RFC3339), revoked)
+			fmt.Fprintf(tw, "%d\t%s\t%v\t%s\t%s\n", k.ID, k.Name, k.Sync, k.CreatedAt.Format(time.RFC3339), revoked)
 		}
 		return tw.Flush()
 	}

@@ -135,11 +135,10 @@ func TestLimits(t *testing.T) {
 	}
 }
 
-// TestEvaluate pins what a replay should reach. The model itself reaches
-// every target; two figures depend on the platform (see Report):
-// CatalogueMatch is below 0.95 while wangge.Limit caps hours at 1000, and
-// OnTimeAgreement over all rows is below 0.98 unless rows the city held to no
-// deadline are posted without one.
+// TestEvaluate pins what a replay should reach. The model reaches every
+// target, and so does the platform's own arithmetic on the stored calendar
+// and limits (CatalogueMatch). OnTimeAgreement over all rows is below 0.98
+// unless rows the city held to no deadline are posted without one.
 func TestEvaluate(t *testing.T) {
 	d, m := real(t)
 	r := Evaluate(d, m)
@@ -153,16 +152,19 @@ func TestEvaluate(t *testing.T) {
 		{"ontime_agreement (no-SLA rows without deadline)", r.OnTimeAgreementNoSLA, 0.99},
 		{"department_match", r.DepartmentMatch, 0.958},
 		{"department_match by type", r.DepartmentMatchByType, 0.958},
-		{"catalogue deadline_match (1000 h cap)", r.CatalogueMatch, 0.94},
+		{"deadline_match the platform's way", r.CatalogueMatch, 0.99},
 		{"ontime_agreement (all rows, stored limits)", r.OnTimeAgreement, 0.93},
-		{"calendar-only deadline_match", r.CalendarOnlyMatch, 0.69},
+		{"calendar-only deadline_match", r.CalendarOnlyMatch, 0.55},
 	} {
 		if c.got < c.want {
 			t.Errorf("%s = %.4f, want >= %.2f", c.name, c.got, c.want)
 		}
 	}
+	if r.CatalogueMatch < r.DeadlineMatch-0.001 {
+		t.Errorf("the platform's deadlines (%.4f) fall short of the model's (%.4f)", r.CatalogueMatch, r.DeadlineMatch)
+	}
 	if r.CalendarOnlyMatch > 0.8 {
-		t.Errorf("calendar-only match %.4f: Calendar().Add now fits, drop the Deadline hook", r.CalendarOnlyMatch)
+		t.Errorf("calendar-only match %.4f: working days alone now fit, the start rule is not needed", r.CalendarOnlyMatch)
 	}
 }
 

@@ -46,18 +46,21 @@ func KindOf(typ string) wangge.Kind {
 }
 
 // CatalogueLimit returns the handling limit the catalogue stores for a
-// type: the measured limit, except that wangge.Limit accepts at most 1000
-// hours and several calendar-time types run longer (45 days to two years);
-// those get the working-day count that matches the city most often
-// (Model.Stored), which is a day or two off for some weekdays of opening, so
-// the replay misses part of those rows unless the platform learns longer
-// hour limits (see Report.CatalogueMatch). Types the city never gave a
-// target get DefaultLimit.
+// type: working days as "days"; the city's calendar-time limits as
+// "natural_days" when they are whole days (up to two years) and
+// "natural_hours" otherwise (Highway Maintenance's 185 hours). Types the
+// city never gave a target get DefaultLimit.
 func (m *Model) CatalogueLimit(typ string) wangge.Limit {
-	if l, ok := m.Stored[typ]; ok && l.Value > 0 {
+	l, ok := m.Limits[typ]
+	switch {
+	case !ok || l.Value <= 0:
+		return DefaultLimit
+	case l.Unit == "days":
 		return l
+	case l.Value%24 == 0:
+		return wangge.Limit{Value: l.Value / 24, Unit: wangge.LimitNaturalDays}
 	}
-	return DefaultLimit
+	return wangge.Limit{Value: l.Value, Unit: wangge.LimitNaturalHours}
 }
 
 // Catalogue builds the case catalogue of the data with the measured model

@@ -1,5 +1,12 @@
 package boston
 
+import (
+	"time"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/calendar"
+)
+
 // Report is what a replay of the data through Wangge should reach, computed
 // offline. Shares are in [0, 1]; each says over which rows it is taken.
 type Report struct {
@@ -8,17 +15,18 @@ type Report struct {
 	// DeadlineMatch is the share of WithTarget rows whose Model.Deadline
 	// with the model's limit is within an hour of target_dt.
 	DeadlineMatch float64
-	// CatalogueMatch is the same with the limits as the catalogue stores
-	// them (Model.CatalogueLimit): what a replay reaches when the platform
-	// computes deadlines with Model.Deadline.
+	// CatalogueMatch is the same computed the platform's way: the limit as
+	// the catalogue stores it (Model.CatalogueLimit) on the calendar built
+	// from CalendarSpec, through wangge.StepClock, StepLimit, the calendar's
+	// Start and Add. It is what a replay through the server reaches.
 	CatalogueMatch float64
-	// CalendarOnlyMatch is the same when the platform only has Calendar()
-	// and computes Calendar().Add(open, limit.Duration(DayLength())), as
-	// wangge.Tick does today.
+	// CalendarOnlyMatch is the same on a whole-day Monday-Friday calendar
+	// without the start rule: what the platform would reach with working
+	// days alone.
 	CalendarOnlyMatch float64
 	// OnTimeRows are the closed rows with an ONTIME/OVERDUE verdict;
 	// OnTimeAgreement is the share of them where "closed <= our deadline"
-	// (the catalogue's limit through Model.Deadline) agrees with the city.
+	// (computed as for CatalogueMatch) agrees with the city.
 	OnTimeRows      int
 	OnTimeAgreement float64
 	// OnTimeAgreementWithTarget is the same over the rows that also have a
@@ -40,12 +48,16 @@ type Report struct {
 func Evaluate(d *Data, m *Model) Report {
 	r := Report{Rows: len(d.Requests)}
 	cal := m.Calendar()
+	city, err := m.CalendarSpec().Build()
+	if err != nil {
+		panic(err) // the spec is a constant but for the zone, which d has loaded
+	}
 	var noSLA, dl, catM, calM, onN, onOK, onTN, onTOK, dep, depT int
 	for i := range d.Requests {
 		q := &d.Requests[i]
 		lim := m.Limits[q.Type]
 		cl := m.CatalogueLimit(q.Type)
-		ours := m.Deadline(q.Open, cl)
+		ours := PlatformDeadline(city, q.Open, cl)
 		if q.Target != nil {
 			r.WithTarget++
 			if lim.Value > 0 && near(m.Deadline(q.Open, lim), *q.Target) {
@@ -97,4 +109,16 @@ func share(n, of int) float64 {
 		return 0
 	}
 	return float64(n) / float64(of)
+}
+
+// PlatformDeadline is the handling deadline the platform computes for a
+// request accepted and dispatched at open with the handling limit l, on the
+// city's calendar built from CalendarSpec: wangge.Retime's.
+func PlatformDeadline(city *calendar.Calendar, open time.Time, l wangge.Limit) time.Time {
+	cat := &wangge.Category{Limits: wangge.Limits{Accept: l, Dispatch: l, Handle: l, Verify: l}}
+	prev := wangge.Case{Status: wangge.StatusAccepted}
+	next := prev
+	next.Status = wangge.StatusDispatched
+	wangge.Retime(prev, &next, wangge.ActDispatch, 0, cat, city, open)
+	return *next.DueAt
 }

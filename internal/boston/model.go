@@ -1,6 +1,7 @@
 package boston
 
 import (
+	"fmt"
 	"sort"
 	"time"
 
@@ -26,24 +27,20 @@ import (
 //     Unsatisfactory Living Conditions whatever the weekday): their limit is
 //     in hours and is added as elapsed wall-clock days.
 //
-// Such a rule is not calendar.Calendar.Add of any fixed working calendar: the
-// weekend roll keeps the clock reading, which no set of working hours does.
-// So Deadline is implemented here on top of a whole-day Monday-Friday
-// calendar, which decides the working days and does the clock-keeping count
-// with AddDays.
+// The platform says the same with a calendar.Spec (CalendarSpec: whole
+// Monday-Friday days with a start rule that keeps the clock reading and has
+// the 17:00 cut-off) and natural-time limits (CatalogueLimit). Deadline here
+// is the model written out independently, which the evaluation checks the
+// platform's arithmetic against.
 type Model struct {
 	Location *time.Location
 	// Cutoff is the clock reading from which a working day's request counts
 	// from the next working morning; Morning is that morning's clock reading.
 	Cutoff, Morning time.Duration
 	// Limits is the handling limit of each request type: "days" are city
-	// working days, "hours" plain elapsed hours (calendar time). Some hour
-	// limits exceed the 1000 that wangge.Limit accepts; see Catalogue.
+	// working days, "hours" plain elapsed hours (calendar time); see
+	// CatalogueLimit for the platform's units.
 	Limits map[string]wangge.Limit
-	// Stored is the limit of each type that a wangge.Limit can hold (at
-	// most 1000 hours): Limits itself where it fits, else the working-day
-	// count that matches the city most often. See Catalogue.
-	Stored map[string]wangge.Limit
 	// Routing is the department of each type.
 	Routing *Routing
 	cal     *calendar.Calendar
@@ -71,8 +68,23 @@ func NewModel(loc *time.Location, holidays []calendar.Override) (*Model, error) 
 	}
 	return &Model{
 		Location: loc, Cutoff: 17 * time.Hour, Morning: 8*time.Hour + 30*time.Minute,
-		Limits: map[string]wangge.Limit{}, Stored: map[string]wangge.Limit{}, cal: cal,
+		Limits: map[string]wangge.Limit{}, cal: cal,
 	}, nil
+}
+
+// CalendarSpec is the city's clock as the platform stores it (PUT
+// /api/v1/calendars/{unit}): America/New_York, Monday to Friday, whole days,
+// no holidays, requests on days off keep their clock reading, requests from
+// 17:00 count from 08:30 of the next working day.
+func (m *Model) CalendarSpec() calendar.Spec {
+	return calendar.Spec{
+		Zone: m.Location.String(), Weekdays: []int{1, 2, 3, 4, 5}, Hours: []string{"00:00-24:00"},
+		Start: &calendar.StartSpec{KeepClock: true, Cutoff: clockString(m.Cutoff), Morning: clockString(m.Morning)},
+	}
+}
+
+func clockString(d time.Duration) string {
+	return fmt.Sprintf("%02d:%02d", d/time.Hour, d%time.Hour/time.Minute)
 }
 
 // Calendar returns the working calendar of the city's clock: America/New_York,
@@ -133,9 +145,8 @@ func near(a, b time.Time) bool {
 // open matches the city's target_dt on most of the type's rows. Candidates
 // are the three most common spans in whole hours, as calendar time, and the
 // working-day counts near each span. Ties prefer days, then the smaller
-// value. Types without any target_dt get no limit here. The second map holds
-// the best limit among those a wangge.Limit can store (at most 1000 hours).
-func InferLimits(d *Data, m *Model) (best, storable map[string]wangge.Limit) {
+// value. Types without any target_dt get no limit here.
+func InferLimits(d *Data, m *Model) map[string]wangge.Limit {
 	byType := map[string][]*Request{}
 	for i := range d.Requests {
 		q := &d.Requests[i]
@@ -143,7 +154,7 @@ func InferLimits(d *Data, m *Model) (best, storable map[string]wangge.Limit) {
 			byType[q.Type] = append(byType[q.Type], q)
 		}
 	}
-	best, storable = map[string]wangge.Limit{}, map[string]wangge.Limit{}
+	best := map[string]wangge.Limit{}
 	for ty, rs := range byType {
 		spans := map[int]int{}
 		for _, q := range rs {
@@ -178,7 +189,7 @@ func InferLimits(d *Data, m *Model) (best, storable map[string]wangge.Limit) {
 		for _, c := range common[:min(3, len(common))] {
 			add(wangge.Limit{Value: c.h, Unit: "hours"})
 		}
-		bestN, storeN := -1, -1
+		bestN := -1
 		for _, l := range cands {
 			n := 0
 			for _, q := range rs {
@@ -189,16 +200,10 @@ func InferLimits(d *Data, m *Model) (best, storable map[string]wangge.Limit) {
 			if n > bestN {
 				best[ty], bestN = l, n
 			}
-			if n > storeN && (l.Unit == "days" || l.Value <= maxHours) {
-				storable[ty], storeN = l, n
-			}
 		}
 	}
-	return best, storable
+	return best
 }
-
-// maxHours is the largest hour limit a wangge.Limit accepts.
-const maxHours = 1000
 
 // HolidayVote is the evidence on one candidate holiday: among the rows of
 // working-day types whose clock runs across the date (and across no other
@@ -263,7 +268,7 @@ func Infer(d *Data) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	m.Limits, m.Stored = InferLimits(d, m)
+	m.Limits = InferLimits(d, m)
 	m.Routing = InferRouting(d)
 	return m, nil
 }

@@ -129,6 +129,13 @@ func (s *Service) CatalogueChanged() {
 // probable-duplicate mark. A retried report with the same idempotency key
 // returns the first one.
 func (s *Service) Report(ctx context.Context, c *wangge.Case, now time.Time) (*wangge.Case, error) {
+	return s.report(ctx, c, now, nil)
+}
+
+// report is Report; a case synced from another system (sync not nil) is
+// also accepted and, where one routing rule applies, dispatched at now, in
+// the same transaction (see ReportSynced).
+func (s *Service) report(ctx context.Context, c *wangge.Case, now time.Time, sync *syncOpts) (*wangge.Case, error) {
 	if err := c.ValidateReport(); err != nil {
 		return nil, err
 	}
@@ -156,12 +163,26 @@ func (s *Service) Report(ctx context.Context, c *wangge.Case, now time.Time) (*w
 	if c.DuplicateOf != nil {
 		ev.Data["probable_duplicate_of"] = *c.DuplicateOf
 	}
-	created, err := s.DB.CreateCase(ctx, c, ev)
+	evs := []wangge.CaseEvent{ev}
+	if sync != nil {
+		ev.Data["via"] = sync.source
+		var err error
+		if evs, err = s.syncSteps(ctx, c, evs, sync.source, now, wangge.ActAccept, wangge.ActDispatch); err != nil {
+			return nil, err
+		}
+		c.NextCheckAt = nil
+		if sync.noSLA {
+			c.StepLimit, c.DueAt, c.Light = 0, nil, ""
+		}
+	}
+	created, err := s.DB.CreateCase(ctx, c, evs...)
 	if err != nil {
 		return nil, err
 	}
 	if created {
-		s.Broker.Publish(Event{Action: "report", Case: c})
+		for _, ev := range evs {
+			s.Broker.Publish(Event{Action: ev.Action, Case: c})
+		}
 	}
 	return c, nil
 }

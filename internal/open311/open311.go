@@ -21,6 +21,14 @@
 //     and answers with it again.
 //   - start_date and end_date also take a plain date (2026-11-23), read in
 //     China time.
+//   - A key of a system that owns part of its cases' life (a sync key:
+//     `wangge apikey create --sync`, or the key `wangge import boston311`
+//     prints) may post requested_datetime (W3C), the instant the request was
+//     made in its own system: the case is filed, accepted and routed at that
+//     instant (the replay clock), not at the server's. Other keys may not.
+//   - With a sync key, POST requests/{id}.json (or .xml) with status=closed,
+//     updated_datetime and optional status_notes reports the case closed at
+//     that instant: it is taken through the remaining steps of the loop.
 package open311
 
 import (
@@ -71,6 +79,7 @@ func (h *Handler) Register(mux interface{ Handle(string, http.Handler) }) {
 	mux.Handle("POST "+Prefix+"{file}", http.HandlerFunc(h.post))
 	mux.Handle("GET "+Prefix+"services/{file}", h.endpoint(h.definition))
 	mux.Handle("GET "+Prefix+"requests/{file}", h.endpoint(h.one))
+	mux.Handle("POST "+Prefix+"requests/{file}", h.endpoint(h.update))
 	mux.Handle("GET "+Prefix+"tokens/{file}", h.endpoint(h.token))
 	mux.Handle(Prefix, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, r, formatOf(r.URL.Path), wangge.Errorf(wangge.ENOTFOUND, "no such endpoint: %s %s", r.Method, r.URL.Path))

@@ -40,6 +40,20 @@ type request struct {
 	Lat               *float64 `json:"lat" xml:"lat,omitempty"`
 	Long              *float64 `json:"long" xml:"long,omitempty"`
 	MediaURL          nullable `json:"media_url" xml:"media_url"`
+	// Extended is this server's extension (GET with extensions=true, and
+	// the answer to a sync key's update), in the manner of other cities'
+	// Open311 servers.
+	Extended *extended `json:"extended_attributes,omitempty" xml:"extended_attributes,omitempty"`
+}
+
+// extended holds what the loop knows of a request beyond the specification.
+type extended struct {
+	CaseNumber string `json:"case_number" xml:"case_number"`
+	Status     string `json:"case_status" xml:"case_status"` // the loop's own status: dispatched, handled, ...
+	Level      string `json:"level" xml:"level"`
+	// Overdue: some step of the case went past its deadline (按期结案率
+	// counts a closed case without it as closed on time).
+	Overdue bool `json:"overdue" xml:"overdue"`
 }
 
 // requestList is the XML root of a list of requests.
@@ -87,9 +101,10 @@ var publicNotes = map[string]bool{
 // lookup resolves the names a request shows, loading each list once per
 // answer.
 type lookup struct {
-	h     *Handler
-	r     *http.Request
-	depts map[int64]string
+	h        *Handler
+	r        *http.Request
+	depts    map[int64]string
+	extended bool // add extended_attributes
 }
 
 func (l *lookup) department(id *int64) (nullable, error) {
@@ -142,6 +157,9 @@ func (l *lookup) request(c *wangge.Case) (request, error) {
 	if out.AgencyResponsible, err = l.department(c.DepartmentID); err != nil {
 		return out, err
 	}
+	if l.extended {
+		out.Extended = &extended{CaseNumber: c.Number, Status: string(c.Status), Level: string(c.Level), Overdue: c.Overdue}
+	}
 	events, err := l.h.DB.CaseEvents(ctx, c.ID)
 	if err != nil {
 		return out, err
@@ -184,7 +202,7 @@ func (h *Handler) caseByID(r *http.Request, id string) (*wangge.Case, error) {
 // list answers GET requests.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, f format) error {
 	q := r.URL.Query()
-	l := &lookup{h: h, r: r}
+	l := &lookup{h: h, r: r, extended: q.Get("extensions") == "true"}
 	if ids := q.Get("service_request_id"); ids != "" {
 		// The ids override every other parameter.
 		var cs []*wangge.Case
@@ -308,7 +326,7 @@ func (h *Handler) one(w http.ResponseWriter, r *http.Request, id string, f forma
 	if err != nil {
 		return err
 	}
-	rq, err := (&lookup{h: h, r: r}).request(c)
+	rq, err := (&lookup{h: h, r: r, extended: r.URL.Query().Get("extensions") == "true"}).request(c)
 	if err != nil {
 		return err
 	}
@@ -332,18 +350,51 @@ func (h *Handler) token(w http.ResponseWriter, r *http.Request, token string, f 
 	return nil
 }
 
+// client returns the API key of the request, or the specification's 403.
+func (h *Handler) client(r *http.Request) (*sqlstore.APIKey, error) {
+	k, err := h.DB.CheckAPIKey(r.Context(), r.FormValue("api_key"))
+	if err != nil {
+		if code := wangge.ErrorCode(err); code == wangge.EUNAUTHORIZED || code == wangge.EFORBIDDEN {
+			return nil, wangge.Errorf(wangge.EFORBIDDEN, "api_key missing or invalid")
+		}
+		return nil, err
+	}
+	return k, nil
+}
+
+// syncTime reads a sync key's own timestamp (requested_datetime,
+// updated_datetime): the server's clock when absent, refused from other keys.
+func (h *Handler) syncTime(r *http.Request, k *sqlstore.APIKey, field string, v *wangge.Validation) time.Time {
+	s := strings.TrimSpace(r.FormValue(field))
+	if s == "" {
+		return h.now()
+	}
+	if !k.Sync {
+		v.Add(field, "only a sync key may set its own time")
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		v.Add(field, "a W3C date-time such as 2011-07-01T08:15:00-04:00")
+		return time.Time{}
+	}
+	if t.After(h.now().Add(5 * time.Minute)) {
+		v.Add(field, "lies in the future")
+	}
+	return t
+}
+
 // create answers POST requests: it checks the key and files a case on the
 // Open311 channel.
 func (h *Handler) create(w http.ResponseWriter, r *http.Request, f format) error {
-	client, err := h.DB.CheckAPIKey(r.Context(), r.FormValue("api_key"))
+	apiKey, err := h.client(r)
 	if err != nil {
-		if code := wangge.ErrorCode(err); code == wangge.EUNAUTHORIZED || code == wangge.EFORBIDDEN {
-			return wangge.Errorf(wangge.EFORBIDDEN, "api_key missing or invalid")
-		}
 		return err
 	}
+	client := apiKey.Name
 	ctx := system(r.Context())
 	var v wangge.Validation
+	at := h.syncTime(r, apiKey, "requested_datetime", &v)
 	code := strings.TrimSpace(r.FormValue("service_code"))
 	if code == "" {
 		v.Add("service_code", "required")
@@ -383,6 +434,17 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, f format) error
 		// Keys are the client's own: two clients may pick the same one.
 		c.IdempotencyKey = "open311:" + client + ":" + key
 	}
+	noSLA := false
+	switch strings.TrimSpace(r.FormValue("sla")) {
+	case "":
+	case "none":
+		if !apiKey.Sync {
+			v.Add("sla", "only a sync key may file a request without a deadline")
+		}
+		noSLA = true
+	default:
+		v.Add("sla", `"none" is the only value`)
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
@@ -395,13 +457,25 @@ func (h *Handler) create(w http.ResponseWriter, r *http.Request, f format) error
 		// loop needs one, and the service's name says what was reported.
 		c.Description = cat.NameZH
 	}
-	filed, err := h.Cases.Report(ctx, c, h.now())
+	var filed *wangge.Case
+	if apiKey.Sync {
+		filed, err = h.Cases.ReportSynced(ctx, c, at, "open311:"+client, noSLA)
+	} else {
+		filed, err = h.Cases.Report(ctx, c, at)
+	}
 	if err != nil {
 		return err
 	}
 	notice := "Received as case " + filed.Number + "."
 	if filed.DueAt != nil && filed.Status.Open() {
-		notice += " It is due to be accepted by " + w3c(*filed.DueAt) + "."
+		step := "accepted"
+		switch filed.Status {
+		case wangge.StatusAccepted:
+			step = "dispatched"
+		case wangge.StatusDispatched, wangge.StatusInProgress:
+			step = "handled"
+		}
+		notice += " It is due to be " + step + " by " + w3c(*filed.DueAt) + "."
 	}
 	out := []created{{ServiceRequestID: idString(filed.ID), ServiceNotice: nullable(notice)}}
 	write(w, http.StatusCreated, f, out, createdList{Requests: out})
@@ -418,4 +492,49 @@ func normalizePhone(s string) string {
 		}
 	}
 	return s
+}
+
+// update takes a sync key's report that a request was closed in its own
+// system (an extension; see the package documentation).
+func (h *Handler) update(w http.ResponseWriter, r *http.Request, id string, f format) error {
+	key, err := h.client(r)
+	if err != nil {
+		return err
+	}
+	if !key.Sync {
+		return wangge.Errorf(wangge.EFORBIDDEN, "only a sync key may update a request")
+	}
+	var v wangge.Validation
+	if st := strings.TrimSpace(r.FormValue("status")); st != "closed" {
+		v.Add("status", `"closed" is the only status a system may report`)
+	}
+	at := h.syncTime(r, key, "updated_datetime", &v)
+	notes := strings.TrimSpace(r.FormValue("status_notes"))
+	if len(notes) > 2000 {
+		v.Add("status_notes", "too long (at most 2000 bytes)")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	c, err := h.caseByID(r, id)
+	if err != nil {
+		return err
+	}
+	if at.Before(c.ReportedAt) {
+		return wangge.FieldError("updated_datetime", "before the request was made")
+	}
+	if _, err := h.Cases.Sync(system(r.Context()), c.ID, at, "open311:"+key.Name, notes); err != nil {
+		return err
+	}
+	c, err = h.caseByID(r, id)
+	if err != nil {
+		return err
+	}
+	req, err := (&lookup{h: h, r: r, extended: true}).request(c)
+	if err != nil {
+		return err
+	}
+	out := []request{req}
+	write(w, http.StatusOK, f, out, requestList{Requests: out})
+	return nil
 }

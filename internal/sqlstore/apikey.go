@@ -16,8 +16,13 @@ import (
 // APIKey describes a key of an outside client (an Open311 app); the key
 // itself is shown once, when it is created, and never stored.
 type APIKey struct {
-	ID        int64      `json:"id"`
-	Name      string     `json:"name"`
+	ID   int64  `json:"id"`
+	Name string `json:"name"`
+	// Sync marks the key of a system that owns part of its cases' life (a
+	// city's 311 system being replayed, a 12345 hotline platform): its
+	// requests may carry their own timestamps, are accepted on receipt, and
+	// it may report its cases closed (see caseflow.ReportSynced and Sync).
+	Sync      bool       `json:"sync"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
 }
@@ -30,6 +35,15 @@ var errBadAPIKey = wangge.Errorf(wangge.EUNAUTHORIZED, "invalid api_key")
 // (administrators only) and returns it: 32 random bytes, base64url. Only
 // its SHA-256 hash is stored, so the key cannot be shown again.
 func (db *DB) CreateAPIKey(ctx context.Context, name string) (string, error) {
+	return db.createAPIKey(ctx, name, false)
+}
+
+// CreateSyncKey is CreateAPIKey for a system that syncs its cases (APIKey.Sync).
+func (db *DB) CreateSyncKey(ctx context.Context, name string) (string, error) {
+	return db.createAPIKey(ctx, name, true)
+}
+
+func (db *DB) createAPIKey(ctx context.Context, name string, sync bool) (string, error) {
 	if err := requireAdmin(ctx, "create API keys"); err != nil {
 		return "", err
 	}
@@ -48,7 +62,7 @@ func (db *DB) CreateAPIKey(ctx context.Context, name string) (string, error) {
 	}
 	key := base64.RawURLEncoding.EncodeToString(raw)
 	err := db.Transact(ctx, func(tx *Tx) error {
-		_, err := tx.exec(ctx, "INSERT INTO api_keys (key_hash, name, created_at) VALUES (?, ?, ?)", tokenHash(key), name, db.Now().UTC())
+		_, err := tx.exec(ctx, "INSERT INTO api_keys (key_hash, name, created_at, sync) VALUES (?, ?, ?, ?)", tokenHash(key), name, db.Now().UTC(), sync)
 		return err
 	})
 	if err != nil {
@@ -57,22 +71,24 @@ func (db *DB) CreateAPIKey(ctx context.Context, name string) (string, error) {
 	return key, nil
 }
 
-// CheckAPIKey returns the client name of a live API key; an unknown or
-// revoked key is unauthorized.
-func (db *DB) CheckAPIKey(ctx context.Context, key string) (string, error) {
+// CheckAPIKey returns the live API key of that value; an unknown or revoked
+// key is unauthorized.
+func (db *DB) CheckAPIKey(ctx context.Context, key string) (*APIKey, error) {
 	key = strings.TrimSpace(key)
 	if key == "" || len(key) > 200 {
-		return "", errBadAPIKey
+		return nil, errBadAPIKey
 	}
-	var name string
-	err := db.read().queryRow(ctx, "SELECT name FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", tokenHash(key)).Scan(&name)
+	var k APIKey
+	err := db.read().queryRow(ctx, "SELECT id, name, sync, created_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
+		tokenHash(key)).Scan(&k.ID, &k.Name, &k.Sync, &k.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
-		return "", errBadAPIKey
+		return nil, errBadAPIKey
 	}
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return name, nil
+	k.CreatedAt = k.CreatedAt.UTC()
+	return &k, nil
 }
 
 // RevokeAPIKey revokes every live key of the client called name
@@ -99,7 +115,7 @@ func (db *DB) APIKeys(ctx context.Context) ([]APIKey, error) {
 	if err := requireAdmin(ctx, "list API keys"); err != nil {
 		return nil, err
 	}
-	rows, err := db.read().query(ctx, "SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY id")
+	rows, err := db.read().query(ctx, "SELECT id, name, sync, created_at, revoked_at FROM api_keys ORDER BY id")
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +124,7 @@ func (db *DB) APIKeys(ctx context.Context) ([]APIKey, error) {
 	for rows.Next() {
 		var k APIKey
 		var revoked sql.NullTime
-		if err := rows.Scan(&k.ID, &k.Name, &k.CreatedAt, &revoked); err != nil {
+		if err := rows.Scan(&k.ID, &k.Name, &k.Sync, &k.CreatedAt, &revoked); err != nil {
 			return nil, err
 		}
 		k.CreatedAt, k.RevokedAt = k.CreatedAt.UTC(), nullTime(revoked)

@@ -29,8 +29,8 @@ func TestAPIKeys(t *testing.T) {
 		if err != nil || other == key {
 			t.Fatalf("second key = %q, %v", other, err)
 		}
-		if name, err := db.CheckAPIKey(ctx, key); err != nil || name != "fixmystreet" {
-			t.Fatalf("check = %q, %v", name, err)
+		if k, err := db.CheckAPIKey(ctx, key); err != nil || k.Name != "fixmystreet" || k.Sync {
+			t.Fatalf("check = %+v, %v", k, err)
 		}
 		for _, bad := range []string{"", key + "x", "nonsense"} {
 			_, err := db.CheckAPIKey(ctx, bad)
@@ -45,15 +45,22 @@ func TestAPIKeys(t *testing.T) {
 		_, err = db.CheckAPIKey(ctx, key)
 		mustCode(t, err, wangge.EUNAUTHORIZED)
 		mustCode(t, db.RevokeAPIKey(asAdmin(), "fixmystreet"), wangge.ENOTFOUND)
-		if name, err := db.CheckAPIKey(ctx, other); err != nil || name != "mobile app" {
-			t.Fatalf("the other key must still work: %q, %v", name, err)
+		if k, err := db.CheckAPIKey(ctx, other); err != nil || k.Name != "mobile app" {
+			t.Fatalf("the other key must still work: %+v, %v", k, err)
+		}
+		syncKey, err := db.CreateSyncKey(asAdmin(), "12345 hotline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if k, err := db.CheckAPIKey(ctx, syncKey); err != nil || !k.Sync || k.Name != "12345 hotline" {
+			t.Fatalf("sync key = %+v, %v", k, err)
 		}
 
 		_, err = db.APIKeys(as(worker))
 		mustCode(t, err, wangge.EFORBIDDEN)
 		keys, err := db.APIKeys(asAdmin())
-		if err != nil || len(keys) != 2 || keys[0].Name != "fixmystreet" || keys[0].RevokedAt == nil ||
-			!keys[0].RevokedAt.Equal(testNow) || !keys[0].CreatedAt.Equal(testNow) || keys[1].RevokedAt != nil {
+		if err != nil || len(keys) != 3 || keys[0].Name != "fixmystreet" || keys[0].RevokedAt == nil ||
+			!keys[0].RevokedAt.Equal(testNow) || !keys[0].CreatedAt.Equal(testNow) || keys[1].RevokedAt != nil || keys[1].Sync || !keys[2].Sync {
 			t.Fatalf("keys = %+v, %v", keys, err)
 		}
 	})

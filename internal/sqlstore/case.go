@@ -101,7 +101,10 @@ func caseScope(ctx context.Context) (string, []any) {
 // number. A case whose idempotency key was seen before is not stored again:
 // the earlier case is returned and created is false. The caller has placed
 // the case (unit, level, category, clock).
-func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, ev wangge.CaseEvent) (created bool, err error) {
+func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, evs ...wangge.CaseEvent) (created bool, err error) {
+	if len(evs) == 0 {
+		return false, fmt.Errorf("create case: no timeline row")
+	}
 	err = db.Transact(ctx, func(tx *Tx) error {
 		if c.IdempotencyKey != "" {
 			var id int64
@@ -152,14 +155,21 @@ func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, ev wangge.CaseEven
 		}
 		c.ID, created = id, true
 		c.ReporterPhone = wangge.MaskPhone(c.ReporterPhone)
-		ev.CaseID = id
-		if err := tx.insertEvent(ctx, &ev); err != nil {
-			return err
+		for i := range evs {
+			evs[i].CaseID = id
+			if err := tx.insertEvent(ctx, &evs[i]); err != nil {
+				return err
+			}
 		}
 		if err := tx.rollup(ctx, nil, c); err != nil {
 			return err
 		}
-		return tx.fanOut(ctx, c, &ev)
+		for i := range evs {
+			if err := tx.fanOut(ctx, c, &evs[i]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	return created, err
 }
@@ -301,11 +311,22 @@ func (db *DB) CaseEvents(ctx context.Context, id int64) ([]*wangge.CaseEvent, er
 // case, the second sees the first's result: its version check, or the
 // workflow itself, refuses it with a conflict.
 func (db *DB) UpdateCase(ctx context.Context, id int64, version int, system bool, change func(c wangge.Case) (wangge.Case, wangge.CaseEvent, error)) (*wangge.Case, error) {
+	return db.updateCase(ctx, id, version, system, func(c wangge.Case) (wangge.Case, []wangge.CaseEvent, error) {
+		next, ev, err := change(c)
+		return next, []wangge.CaseEvent{ev}, err
+	}, nil)
+}
+
+// UpdateCaseSteps is UpdateCase for a change made of several steps, each
+// with its timeline row (in order), such as another system reporting that a
+// case was handled, verified and closed.
+func (db *DB) UpdateCaseSteps(ctx context.Context, id int64, version int, system bool, change func(c wangge.Case) (wangge.Case, []wangge.CaseEvent, error)) (*wangge.Case, error) {
 	return db.updateCase(ctx, id, version, system, change, nil)
 }
 
-// updateCase is UpdateCase with more writes (also) in its transaction.
-func (db *DB) updateCase(ctx context.Context, id int64, version int, system bool, change func(c wangge.Case) (wangge.Case, wangge.CaseEvent, error), also func(tx *Tx, ev *wangge.CaseEvent) error) (*wangge.Case, error) {
+// updateCase is UpdateCaseSteps with more writes (also, given the last
+// timeline row) in its transaction.
+func (db *DB) updateCase(ctx context.Context, id int64, version int, system bool, change func(c wangge.Case) (wangge.Case, []wangge.CaseEvent, error), also func(tx *Tx, ev *wangge.CaseEvent) error) (*wangge.Case, error) {
 	var out *wangge.Case
 	err := db.Transact(ctx, func(tx *Tx) error {
 		q := "SELECT " + caseCols + " FROM cases c WHERE c.id = ?"
@@ -325,12 +346,16 @@ func (db *DB) updateCase(ctx context.Context, id int64, version int, system bool
 		if version != 0 && version != cur.Version {
 			return wangge.Errorf(wangge.ECONFLICT, "the case changed since you loaded it (version %d, now %d): reload it", version, cur.Version)
 		}
-		next, ev, err := change(*cur)
+		next, evs, err := change(*cur)
 		if err != nil {
 			return err
 		}
+		if len(evs) == 0 {
+			return fmt.Errorf("update case %d: no timeline row", id)
+		}
+		last := &evs[len(evs)-1]
 		next.Version = cur.Version + 1
-		next.UpdatedAt = ev.At
+		next.UpdatedAt = last.At
 		res, err := tx.exec(ctx, `UPDATE cases SET status = ?, suspended_from = ?, level = ?, department_id = ?, urgent = ?, extension_pending = ?,
 			reworks = ?, wrong_dispatches = ?, escalations = ?, rating = ?, merged_into = ?, duplicate_of = ?, updated_at = ?, closed_at = ?,
 			step_started_at = ?, step_limit_s = ?, step_used_s = ?, due_at = ?, light = ?, next_check_at = ?, version = ?, overdue = ?
@@ -345,21 +370,25 @@ func (db *DB) updateCase(ctx context.Context, id int64, version int, system bool
 		if n, _ := res.RowsAffected(); n != 1 {
 			return wangge.Errorf(wangge.ECONFLICT, "the case changed at the same time: reload it")
 		}
-		ev.CaseID = id
-		if err := tx.insertEvent(ctx, &ev); err != nil {
-			return err
-		}
 		next.ID, next.Number = cur.ID, cur.Number
+		for i := range evs {
+			evs[i].CaseID = id
+			if err := tx.insertEvent(ctx, &evs[i]); err != nil {
+				return err
+			}
+		}
 		if also != nil {
-			if err := also(tx, &ev); err != nil {
+			if err := also(tx, last); err != nil {
 				return err
 			}
 		}
 		if err := tx.rollup(ctx, cur, &next); err != nil {
 			return err
 		}
-		if err := tx.fanOut(ctx, &next, &ev); err != nil {
-			return err
+		for i := range evs {
+			if err := tx.fanOut(ctx, &next, &evs[i]); err != nil {
+				return err
+			}
 		}
 		out = &next
 		return nil

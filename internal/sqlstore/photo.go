@@ -25,16 +25,16 @@ type Photo struct {
 func (db *DB) AddPhoto(ctx context.Context, caseID int64, p *Photo) error {
 	me := wangge.UserFromContext(ctx)
 	p.CaseID, p.CreatedAt = caseID, db.Now()
-	_, err := db.updateCase(ctx, caseID, 0, false, func(c wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+	_, err := db.updateCase(ctx, caseID, 0, false, func(c wangge.Case) (wangge.Case, []wangge.CaseEvent, error) {
 		if !c.Status.Open() && c.Status != wangge.StatusClosed {
-			return c, wangge.CaseEvent{}, wangge.Errorf(wangge.ECONFLICT, "the case is %s: no more photos", c.Status)
+			return c, nil, wangge.Errorf(wangge.ECONFLICT, "the case is %s: no more photos", c.Status)
 		}
 		ev := wangge.CaseEvent{At: db.Now(), Action: "photo", From: c.Status, To: c.Status,
 			Data: map[string]any{"sha256": p.SHA256, "public_sha256": p.PublicSHA256}}
 		if me != nil && me.ID != 0 {
 			ev.ActorID, p.UploaderID = &me.ID, &me.ID
 		}
-		return c, ev, nil
+		return c, []wangge.CaseEvent{ev}, nil
 	}, func(tx *Tx, _ *wangge.CaseEvent) error {
 		var err error
 		p.ID, err = tx.insert(ctx, "INSERT INTO case_photos (case_id, sha256, public_sha256, type, size, uploader_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
