@@ -93,6 +93,16 @@ func TestLoadCases(t *testing.T) {
 		if err != nil || second <= firstID+n {
 			t.Fatalf("second load: first id %d, %v", second, err)
 		}
+		// Cases on 600 different days: more rollup rows than one statement holds.
+		if _, err := db.LoadCases(asAdmin(), 600, func(i int, c *wangge.Case) {
+			gen(i, c)
+			c.ReportedAt = testNow.AddDate(0, 0, -i)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if st, _, err := db.Stats(asAdmin(), wangge.StatsFilter{}); err != nil || st.Reported != n+2+3+600 {
+			t.Errorf("stats after a load over 600 days: %d reported, %v", st.Reported, err)
+		}
 		if _, err := db.LoadCases(asAdmin(), 1, func(i int, c *wangge.Case) { gen(i, c); c.UnitID = 0 }); wangge.ErrorCode(err) != wangge.EINVALID {
 			t.Errorf("a case without a unit: %v", err)
 		}
