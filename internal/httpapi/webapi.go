@@ -2,11 +2,16 @@ package httpapi
 
 import (
 	"compress/gzip"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
 	"net/http"
+	"slices"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -69,23 +74,56 @@ func caseFilterOf(r *http.Request) (sqlstore.CaseFilter, error) {
 }
 
 // casePoints answers the points of the cases a filter selects (open ones
-// unless open=false or all), for the map's markers and unit colours.
+// unless open=false or all), for the map's markers and unit colours. Open
+// cases come from the in-memory map layer; others from the database.
 func (s *Server) casePoints(w http.ResponseWriter, r *http.Request) error {
 	f, err := caseFilterOf(r)
 	if err != nil {
 		return err
 	}
+	if f.Open != nil && *f.Open && !f.Mine && f.Channel == "" {
+		if recs, at, ok := s.openPoints(r); ok {
+			writeJSONGzip(w, r, pointsOf(recs, at, f, wangge.UserFromContext(r.Context())))
+			return nil
+		}
+	}
 	out := mapPoints{Units: []string{}, Lights: []string{"", "green", "yellow", "red"}, Rows: [][6]any{}, At: s.DB.Now()}
-	unitIdx, statusIdx := map[string]int{}, map[wangge.Status]int{}
-	lightIdx := map[string]int{"": 0, "green": 1, "yellow": 2, "red": 3}
-	f.Limit = 1000
-	for f.Offset = 0; f.Offset < maxMapPoints; f.Offset += f.Limit {
-		cases, total, err := s.DB.FindCases(r.Context(), f)
-		if err != nil {
+	// The first page says how many there are; the others are read side by
+	// side on the pool of read connections.
+	const pageSize = 1000
+	f.Limit = pageSize
+	first, total, err := s.DB.FindCases(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	out.Total = total
+	pages := [][]*wangge.Case{first}
+	if n := min(total, maxMapPoints); n > pageSize {
+		pages = append(pages, make([][]*wangge.Case, (n-1)/pageSize)...)
+		errs := make([]error, len(pages))
+		var wg sync.WaitGroup
+		for i := 1; i < len(pages); i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				pf := f
+				pf.Offset = i * pageSize
+				pages[i], _, errs[i] = s.DB.FindCases(r.Context(), pf)
+			}(i)
+		}
+		wg.Wait()
+		if err := errors.Join(errs...); err != nil {
 			return err
 		}
-		out.Total = total
+	}
+	unitIdx, statusIdx, seen := map[string]int{}, map[wangge.Status]int{}, map[int64]bool{}
+	lightIdx := map[string]int{"": 0, "green": 1, "yellow": 2, "red": 3}
+	for _, cases := range pages {
 		for _, c := range cases {
+			if seen[c.ID] { // a case reported while the pages were read shifts the later ones
+				continue
+			}
+			seen[c.ID] = true
 			ui, ok := unitIdx[c.UnitCode]
 			if !ok {
 				ui = len(out.Units)
@@ -99,9 +137,6 @@ func (s *Server) casePoints(w http.ResponseWriter, r *http.Request) error {
 				out.Statuses = append(out.Statuses, string(c.Status))
 			}
 			out.Rows = append(out.Rows, [6]any{c.ID, round6(c.Lat), round6(c.Lon), ui, lightIdx[c.Light], si})
-		}
-		if len(cases) < f.Limit {
-			break
 		}
 	}
 	out.Truncated = len(out.Rows) < out.Total
@@ -236,4 +271,220 @@ func (s *Server) publicPhoto(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, 201, map[string]any{"size": p.Size, "type": p.Type})
 	return nil
+}
+
+// The map layer of open cases is kept in memory: loading 10,000 cases from
+// the database takes over a second, and the command centre asks for it on
+// every page load and filter. It is loaded once, kept current from the live
+// case events, and loaded again when older than pointsMaxAge (events a slow
+// listener lost, changes made by another server). It is dropped after
+// pointsIdle without a request.
+const (
+	pointsMaxAge = 2 * time.Minute
+	pointsIdle   = 10 * time.Minute
+	pointsMax    = 200000 // above this many open cases, read the database each time
+)
+
+// pointRec is what the map needs of an open case, and what the scope and
+// the filters look at.
+type pointRec struct {
+	ID, Department, Reporter int64
+	Version                  int
+	Lat, Lon                 float64
+	Unit, Category, Light    string
+	Status                   wangge.Status
+	Reported                 time.Time
+}
+
+func recOf(c *wangge.Case) pointRec {
+	p := pointRec{ID: c.ID, Version: c.Version, Lat: c.Lat, Lon: c.Lon, Unit: c.UnitCode, Category: c.Category, Light: c.Light, Status: c.Status, Reported: c.ReportedAt}
+	if c.DepartmentID != nil {
+		p.Department = *c.DepartmentID
+	}
+	if c.ReporterID != nil {
+		p.Reporter = *c.ReporterID
+	}
+	return p
+}
+
+type pointCache struct {
+	mu       sync.Mutex
+	recs     map[int64]pointRec
+	at       time.Time // when loaded
+	used     time.Time // last request
+	loading  bool
+	watching bool
+	tooMany  bool
+}
+
+// pointCaches holds each server's cache (kept beside the Server so that
+// the web UI's support stays in this file).
+var pointCaches sync.Map // *Server → *pointCache
+
+func (s *Server) pointCache() *pointCache {
+	pc, _ := pointCaches.LoadOrStore(s, &pointCache{})
+	return pc.(*pointCache)
+}
+
+// openPoints returns the open cases' points, loading them on first use.
+func (s *Server) openPoints(r *http.Request) ([]pointRec, time.Time, bool) {
+	pc := s.pointCache()
+	pc.mu.Lock()
+	pc.used = time.Now()
+	if !pc.watching {
+		pc.watching = true
+		go s.watchPoints()
+	}
+	stale := pc.recs == nil || time.Since(pc.at) > pointsMaxAge
+	if stale && !pc.loading {
+		pc.loading = true
+		if pc.recs == nil {
+			pc.mu.Unlock()
+			s.loadPoints(r)
+			pc.mu.Lock()
+		} else {
+			go s.loadPoints(r)
+		}
+	}
+	defer pc.mu.Unlock()
+	if pc.recs == nil || pc.tooMany {
+		return nil, time.Time{}, false
+	}
+	out := make([]pointRec, 0, len(pc.recs))
+	for _, p := range pc.recs {
+		out = append(out, p)
+	}
+	return out, pc.at, true
+}
+
+// loadPoints reads every open case (as the platform, all scopes) into the
+// cache. Events that arrive meanwhile are applied by version.
+func (s *Server) loadPoints(r *http.Request) {
+	ctx := system(r.WithContext(context.WithoutCancel(r.Context()))).Context()
+	open := true
+	f := sqlstore.CaseFilter{Open: &open, Limit: 1000}
+	recs := map[int64]pointRec{}
+	at := time.Now()
+	tooMany := false
+	var err error
+	for f.Offset = 0; ; f.Offset += f.Limit {
+		var cases []*wangge.Case
+		var total int
+		cases, total, err = s.DB.FindCases(ctx, f)
+		if err != nil || total > pointsMax {
+			tooMany = err == nil
+			break
+		}
+		for _, c := range cases {
+			recs[c.ID] = recOf(c)
+		}
+		if len(cases) < f.Limit {
+			break
+		}
+	}
+	pc := s.pointCache()
+	pc.mu.Lock()
+	defer pc.mu.Unlock()
+	pc.loading = false
+	if err != nil {
+		s.Logger.Warn("map points", "err", err)
+		return
+	}
+	for id, p := range pc.recs { // changes seen while loading win if newer
+		if q, ok := recs[id]; !ok || q.Version < p.Version {
+			if ok || p.Reported.After(at.Add(-time.Minute)) {
+				recs[id] = p
+			}
+		}
+	}
+	pc.recs, pc.at, pc.tooMany = recs, at, tooMany
+}
+
+// watchPoints keeps the cache current from the live events until it has
+// not been used for pointsIdle.
+func (s *Server) watchPoints() {
+	events, cancel := s.Cases.Broker.Subscribe()
+	defer cancel()
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	pc := s.pointCache()
+	for {
+		select {
+		case e, ok := <-events:
+			if !ok {
+				return
+			}
+			pc.mu.Lock()
+			if pc.recs != nil && e.Case != nil {
+				if old, seen := pc.recs[e.Case.ID]; !seen || old.Version <= e.Case.Version {
+					if e.Case.Status.Open() {
+						pc.recs[e.Case.ID] = recOf(e.Case)
+					} else {
+						delete(pc.recs, e.Case.ID)
+					}
+				}
+			}
+			pc.mu.Unlock()
+		case <-tick.C:
+			pc.mu.Lock()
+			idle := time.Since(pc.used) > pointsIdle
+			if idle {
+				pc.recs, pc.watching = nil, false
+			}
+			pc.mu.Unlock()
+			if idle {
+				return
+			}
+		}
+	}
+}
+
+// pointsOf filters the cached points for a viewer, as the database would.
+func pointsOf(recs []pointRec, at time.Time, f sqlstore.CaseFilter, me *wangge.User) mapPoints {
+	sort.Slice(recs, func(i, j int) bool {
+		if !recs[i].Reported.Equal(recs[j].Reported) {
+			return recs[i].Reported.After(recs[j].Reported)
+		}
+		return recs[i].ID > recs[j].ID
+	})
+	out := mapPoints{Units: []string{}, Lights: []string{"", "green", "yellow", "red"}, Rows: [][6]any{}, At: at}
+	unitIdx, statusIdx := map[string]int{}, map[wangge.Status]int{}
+	lightIdx := map[string]int{"": 0, "green": 1, "yellow": 2, "red": 3}
+	for _, p := range recs {
+		c := wangge.Case{UnitCode: p.Unit}
+		if p.Department != 0 {
+			c.DepartmentID = &p.Department
+		}
+		if p.Reporter != 0 {
+			c.ReporterID = &p.Reporter
+		}
+		if !wangge.CanSee(me, &c) ||
+			(f.Unit != "" && !wangge.InSubtree(p.Unit, f.Unit)) ||
+			(f.Category != "" && !strings.HasPrefix(p.Category, f.Category)) ||
+			(f.Department != 0 && p.Department != f.Department) ||
+			(f.Light != "" && p.Light != f.Light) ||
+			(len(f.Status) > 0 && !slices.Contains(f.Status, p.Status)) ||
+			(f.From != nil && p.Reported.Before(*f.From)) || (f.To != nil && !p.Reported.Before(*f.To)) {
+			continue
+		}
+		out.Total++
+		if len(out.Rows) >= maxMapPoints {
+			continue
+		}
+		ui, ok := unitIdx[p.Unit]
+		if !ok {
+			ui = len(out.Units)
+			unitIdx[p.Unit] = ui
+			out.Units = append(out.Units, p.Unit)
+		}
+		si, ok := statusIdx[p.Status]
+		if !ok {
+			si = len(out.Statuses)
+			statusIdx[p.Status] = si
+			out.Statuses = append(out.Statuses, string(p.Status))
+		}
+		out.Rows = append(out.Rows, [6]any{p.ID, round6(p.Lat), round6(p.Lon), ui, lightIdx[p.Light], si})
+	}
+	out.Truncated = len(out.Rows) < out.Total
+	return out
 }

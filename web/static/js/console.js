@@ -48,14 +48,15 @@ async function route (expired) {
         const home = homeOf(user)
         if (!home.startsWith('/#')) { location.href = home; return }
         ctx.user = user
-        await loadContext()
+        ctx.ready = loadContext()
+        await ctx.ready
         if (!location.hash || location.hash === '#/') location.hash = home.slice(1)
         else route()
       }, { expired })
       return
     }
     ctx.user = u
-    await loadContext()
+    ctx.ready = loadContext() // the pages wait for it only where they need names
   }
   const hash = location.hash.slice(1) || homeOf(ctx.user).slice(2) || '/dashboard'
   const [path, query] = hash.split('?')
@@ -65,6 +66,7 @@ async function route (expired) {
   clear(root, topbar(parts[0] || 'dashboard'), main)
   const canCentre = ['admin', 'operator', 'cadre'].includes(ctx.user.role)
   try {
+    if (!(canCentre && (!parts[0] || parts[0] === 'dashboard'))) await ctx.ready
     if (parts[0] === 'case' && parts[1]) await casePage(main, Number(parts[1]), ctx, onLeave)
     else if (parts[0] === 'cases') await casesPage(main, params)
     else if (parts[0] === 'admin' && ctx.user.role === 'admin') {
@@ -174,8 +176,9 @@ async function dashboard (main) {
   const charts = h('section', { class: 'charts' })
   const truncated = h('div', { class: 'map-truncated' })
   main.className = 'dashboard'
+  const filters = h('div', { class: 'filters-slot' })
   main.append(
-    filterBar(f, () => refresh()),
+    filters,
     kpis,
     h('section', { class: 'centre' },
       h('div', { class: 'map-wrap' }, mapEl, truncated, h('div', { class: 'map-legend' }, t('map.legend'))),
@@ -195,12 +198,10 @@ async function dashboard (main) {
     const b = bounds.bounds()
     if (b && !fitted) { map.fitBounds(b, { padding: [10, 10] }); fitted = true }
   })
-  // Finer levels after the first paint.
-  first.then(() => Promise.all([bounds.load('grid'), bounds.load('micro_grid')])).catch(() => {})
   onLeave(() => map.remove())
 
-  async function loadPoints () {
-    const r = await api('GET', '/api/v1/web/points?' + caseQuery(f))
+  async function loadPoints (fetched) {
+    const r = await fetched
     points = decodePoints(r)
     clusters.set(points)
     bounds.setCounts(unitCounts(points))
@@ -210,15 +211,12 @@ async function dashboard (main) {
   async function loadKPIs () {
     const range = periodRange(f.period)
     const today = periodRange('today')
-    const [all, period, todayStats, red, rated] = await Promise.all([
+    const [all, period, todayStats, red] = await Promise.all([
       api('GET', '/api/v1/stats?' + statsQuery(f)),
       api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(range.from), to: day(range.to) })),
       api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(today.from), to: day(today.to) })),
-      api('GET', '/api/v1/cases?' + new URLSearchParams({ ...Object.fromEntries(statsQuery(f)), open: 'true', light: 'red', limit: 1 })),
-      api('GET', '/api/v1/cases?' + new URLSearchParams({ ...Object.fromEntries(statsQuery(f)), status: 'rated', limit: 500, from: range.from.toISOString() }))
+      api('GET', '/api/v1/cases?' + new URLSearchParams({ ...Object.fromEntries(statsQuery(f)), open: 'true', light: 'red', limit: 1 }))
     ])
-    const ratings = rated.items.map(c => c.rating).filter(Boolean)
-    const avg = ratings.length ? ratings.reduce((a, b) => a + b, 0) / ratings.length : null
     const card = (key, value, sub, cls) => h('div', { class: 'kpi ' + (cls || ''), 'data-kpi': key }, h('div', { class: 'kpi-label' }, t(key)), h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-sub' }, sub || ''))
     clear(kpis,
       card('kpi.today', String(todayStats.reported)),
@@ -226,7 +224,21 @@ async function dashboard (main) {
       card('kpi.overdue', String(red.total), '', red.total ? 'bad' : ''),
       card('kpi.closure', pct(period.closure_rate), t('period.' + f.period)),
       card('kpi.ontime', pct(period.on_time_rate), t('period.' + f.period)),
-      card('kpi.satisfaction', avg === null ? '—' : avg.toFixed(2) + ' / 5', t('kpi.rated_n', { n: ratings.length })))
+      card('kpi.satisfaction', '…'))
+  }
+
+  // Satisfaction: the mean rating of the cases rated in the period (the
+  // newest 500), after the first paint.
+  async function loadSatisfaction () {
+    const range = periodRange(f.period)
+    const rated = await api('GET', '/api/v1/cases?' + new URLSearchParams({ ...Object.fromEntries(statsQuery(f)), status: 'rated', limit: 500, from: range.from.toISOString() }))
+    const ratings = rated.items.map(c => c.rating).filter(Boolean)
+    const avg = ratings.length ? ratings.reduce((a, b) => a + b, 0) / ratings.length : null
+    const el = kpis.querySelector('[data-kpi="kpi.satisfaction"]')
+    if (el) {
+      el.querySelector('.kpi-value').textContent = avg === null ? '—' : avg.toFixed(2) + ' / 5'
+      el.querySelector('.kpi-sub').textContent = t('kpi.rated_n', { n: ratings.length })
+    }
   }
 
   async function loadCharts () {
@@ -236,6 +248,7 @@ async function dashboard (main) {
       api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(range.from), to: day(range.to), group_by: 'major' })),
       api('GET', '/api/v1/stats?' + statsQuery(f, { group_by: 'unit', unit_depth: 12 }))
     ])
+    await ctx.ready
     const days = []
     for (let d = new Date(range.from); d < range.to; d.setDate(d.getDate() + 1)) days.push(day(d))
     const byKey = Object.fromEntries((byDay.groups || []).map(g => [g.key, g]))
@@ -254,15 +267,26 @@ async function dashboard (main) {
     const q = caseQuery(f)
     q.set('limit', 30)
     const r = await api('GET', '/api/v1/cases?' + q)
+    await ctx.ready
     clear(list, r.items.length ? r.items.map(c => caseRow(c)) : h('p', { class: 'muted' }, t('common.empty')),
       h('p', { class: 'muted small' }, t('cases.count', { n: r.total })))
   }
 
-  const refreshSoon = debounce(() => { loadKPIs().catch(() => {}); loadList().catch(() => {}) }, 1500)
+  ctx.ready.then(() => clear(filters, filterBar(f, () => route())))
+  const refreshSoon = debounce(() => { loadKPIs().then(loadSatisfaction).catch(() => {}); loadList().catch(() => {}) }, 1500)
   async function refresh () {
-    await Promise.all([first.catch(() => {}), loadKPIs(), loadPoints(), loadList()])
+    // The first useful paint: boundaries, figures and the newest cases.
+    // The points of every open case follow (about a second per 10,000).
+    const fetched = api('GET', '/api/v1/web/points?' + caseQuery(f))
+    fetched.catch(() => {})
+    await Promise.all([first.catch(() => {}).then(() => performance.mark('w-bounds')), loadKPIs().then(() => performance.mark('w-kpis')), loadList().then(() => performance.mark('w-list'))])
     performance.mark('wangge-useful')
     document.body.dataset.ready = '1'
+    await new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve)))
+    loadSatisfaction().catch(() => {})
+    await loadPoints(fetched).then(() => { performance.mark('wangge-points'); document.body.dataset.points = '1' }, e => { truncated.textContent = errorText(e) })
+    // The finer levels last: 181 grids and 1,623 micro-grids.
+    Promise.all([bounds.load('grid'), bounds.load('micro_grid')]).catch(() => {})
     loadCharts().catch(e => charts.append(h('p', { class: 'form-error' }, errorText(e))))
   }
 
