@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -398,11 +399,14 @@ func (db *DB) updateCase(ctx context.Context, id int64, version int, system bool
 
 // RecentCasesNear returns open cases of a category reported since since
 // whose point lies in the given box, for duplicate detection; the caller
-// measures the exact distance.
+// measures the exact distance. The earliest come first. The query reads
+// the partial index of open cases by category and latitude; an ORDER BY in
+// SQL would lead SQLite to walk every case of the category in the window
+// instead, so the (few) rows are sorted here.
 func (db *DB) RecentCasesNear(ctx context.Context, category string, since time.Time, box [4]float64) ([]*wangge.Case, error) {
-	rows, err := db.read().query(ctx, "SELECT "+caseCols+` FROM cases c WHERE c.category = ? AND c.reported_at >= ?
-		AND c.lon BETWEEN ? AND ? AND c.lat BETWEEN ? AND ? AND c.status NOT IN ('closed', 'rated', 'rejected', 'merged')
-		ORDER BY c.reported_at LIMIT 50`, category, since.UTC(), box[0], box[2], box[1], box[3])
+	rows, err := db.read().query(ctx, "SELECT "+caseCols+` FROM cases c WHERE c.category = ? AND c.lat BETWEEN ? AND ?
+		AND c.status NOT IN ('closed', 'rated', 'rejected', 'merged') AND c.lon BETWEEN ? AND ? AND c.reported_at >= ?
+		LIMIT 200`, category, box[1], box[3], box[0], box[2], since.UTC())
 	if err != nil {
 		return nil, err
 	}
@@ -415,6 +419,7 @@ func (db *DB) RecentCasesNear(ctx context.Context, category string, since time.T
 		}
 		out = append(out, c)
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ReportedAt.Before(out[j].ReportedAt) })
 	return out, rows.Err()
 }
 

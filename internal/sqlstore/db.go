@@ -53,6 +53,8 @@ type DB struct {
 	Keys *pii.Keys
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+
+	group *committer // SQLite: the writer's group commit
 }
 
 // IsPostgres reports whether s names a PostgreSQL database.
@@ -80,9 +82,10 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			}
 		}
 		// busy_timeout: other processes (a second CLI) wait instead of failing;
-		// WAL: readers never block the writer; synchronous=NORMAL is durable
-		// across application crashes in WAL mode and much faster than FULL.
-		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_time_format=sqlite"
+		// WAL: readers never block the writer; synchronous=FULL: a commit
+		// returns once it is on disk, power loss included, and group commit
+		// (groupcommit.go) shares that fsync among the transactions waiting.
+		pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(FULL)&_time_format=sqlite"
 		path := "file:" + (&url.URL{Path: dsn}).EscapedPath()
 		w, err := sql.Open("sqlite", path+"?"+pragmas+"&_pragma=cache_size(-32768)&_pragma=temp_store(memory)&_txlock=immediate")
 		if err != nil {
@@ -97,6 +100,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		r.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
 		db.dialect, db.w, db.r = SQLite, w, r
+		db.group = startCommitter(db)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -112,6 +116,9 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.stop()
+	}
 	err := db.w.Close()
 	if db.r != db.w {
 		err = errors.Join(err, db.r.Close())
@@ -209,6 +216,9 @@ type Tx struct {
 // on an error or a panic, and on PostgreSQL retries a serialization failure
 // or deadlock a few times.
 func (db *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
+	if db.group != nil {
+		return db.group.run(ctx, fn)
+	}
 	const attempts = 4
 	var err error
 	for i := 0; i < attempts; i++ {
