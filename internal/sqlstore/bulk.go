@@ -32,8 +32,7 @@ func (tx *Tx) bulkInsert(ctx context.Context, table string, cols []string, n int
 			}
 			b.WriteString(one)
 		}
-		sqlTx := tx.q.(*sql.Tx)
-		return sqlTx.PrepareContext(ctx, tx.d.rebind(b.String()))
+		return tx.sqlTx().PrepareContext(ctx, tx.d.rebind(b.String()))
 	}
 	var full *sql.Stmt
 	args := make([]any, 0, per*len(cols))

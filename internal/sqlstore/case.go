@@ -103,6 +103,14 @@ func caseScope(ctx context.Context) (string, []any) {
 // the earlier case is returned and created is false. The caller has placed
 // the case (unit, level, category, clock).
 func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, evs ...wangge.CaseEvent) (created bool, err error) {
+	return db.CreateCaseChecked(ctx, c, nil, evs...)
+}
+
+// CreateCaseChecked is CreateCase with check run first in its transaction
+// (not for a repeated idempotency key), where it may look at other cases
+// and complete c and its timeline rows, such as marking a probable
+// duplicate. An error from check files nothing.
+func (db *DB) CreateCaseChecked(ctx context.Context, c *wangge.Case, check func(tx *Tx) error, evs ...wangge.CaseEvent) (created bool, err error) {
 	if len(evs) == 0 {
 		return false, fmt.Errorf("create case: no timeline row")
 	}
@@ -119,6 +127,11 @@ func (db *DB) CreateCase(ctx context.Context, c *wangge.Case, evs ...wangge.Case
 				return nil
 			}
 			if !errors.Is(err, sql.ErrNoRows) {
+				return err
+			}
+		}
+		if check != nil {
+			if err := check(tx); err != nil {
 				return err
 			}
 		}
@@ -404,7 +417,16 @@ func (db *DB) updateCase(ctx context.Context, id int64, version int, system bool
 // SQL would lead SQLite to walk every case of the category in the window
 // instead, so the (few) rows are sorted here.
 func (db *DB) RecentCasesNear(ctx context.Context, category string, since time.Time, box [4]float64) ([]*wangge.Case, error) {
-	rows, err := db.read().query(ctx, "SELECT "+caseCols+` FROM cases c WHERE c.category = ? AND c.lat BETWEEN ? AND ?
+	return recentCasesNear(ctx, db.read(), category, since, box)
+}
+
+// RecentCasesNear is DB.RecentCasesNear inside a transaction.
+func (tx *Tx) RecentCasesNear(ctx context.Context, category string, since time.Time, box [4]float64) ([]*wangge.Case, error) {
+	return recentCasesNear(ctx, tx.conn, category, since, box)
+}
+
+func recentCasesNear(ctx context.Context, q conn, category string, since time.Time, box [4]float64) ([]*wangge.Case, error) {
+	rows, err := q.query(ctx, "SELECT "+caseCols+` FROM cases c WHERE c.category = ? AND c.lat BETWEEN ? AND ?
 		AND c.status NOT IN ('closed', 'rated', 'rejected', 'merged') AND c.lon BETWEEN ? AND ? AND c.reported_at >= ?
 		LIMIT 200`, category, box[1], box[3], box[0], box[2], since.UTC())
 	if err != nil {

@@ -54,7 +54,8 @@ type DB struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	group *committer // SQLite: the writer's group commit
+	group        *committer // SQLite: the writer's group commit
+	wstmt, rstmt *stmtCache // SQLite: prepared statements of the writer and the readers
 }
 
 // IsPostgres reports whether s names a PostgreSQL database.
@@ -100,6 +101,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		}
 		r.SetMaxOpenConns(max(4, 2*runtime.NumCPU()))
 		db.dialect, db.w, db.r = SQLite, w, r
+		db.wstmt, db.rstmt = newStmtCache(w), newStmtCache(r)
 		db.group = startCommitter(db)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -118,6 +120,8 @@ func (db *DB) Dialect() Dialect { return db.dialect }
 func (db *DB) Close() error {
 	if db.group != nil {
 		db.group.stop()
+		db.wstmt.close()
+		db.rstmt.close()
 	}
 	err := db.w.Close()
 	if db.r != db.w {
@@ -168,7 +172,12 @@ func (c conn) insert(ctx context.Context, q string, args ...any) (int64, error) 
 	return id, err
 }
 
-func (db *DB) read() conn { return conn{db.r, db.dialect} }
+func (db *DB) read() conn {
+	if db.rstmt != nil {
+		return conn{cachedPool{db.r, db.rstmt}, db.dialect}
+	}
+	return conn{db.r, db.dialect}
+}
 
 var rebound sync.Map // query text → PostgreSQL text
 

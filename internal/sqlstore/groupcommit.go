@@ -122,7 +122,10 @@ func (c *committer) commit(batch []*groupJob) {
 		}
 		return
 	}
-	tx := &Tx{conn: conn{sqlTx, c.db.dialect}, db: c.db}
+	tx := &Tx{conn: conn{cachedTx{sqlTx, c.db.wstmt}, c.db.dialect}, db: c.db}
+	// Between batches the writer's connection is free: prepare what the
+	// last ones ran unprepared.
+	defer c.db.wstmt.prepareWanted(context.Background())
 	alone := len(batch) == 1
 	for i, j := range batch {
 		if err := j.ctx.Err(); err != nil {
