@@ -191,7 +191,31 @@ func (db *DB) CreateCaseChecked(ctx context.Context, c *wangge.Case, check func(
 // countyOf returns the code of the county-level unit above (or at) a unit:
 // codes extend their parents', so it is the county whose code is a prefix of
 // the unit's. Territories without a county level number by the unit itself.
+//
+// Filing a case asks this every time for a few thousand units that seldom
+// change, so answers are kept for countyTTL (and dropped when this process
+// changes units; another server's change is seen within the TTL).
 func (tx *Tx) countyOf(ctx context.Context, unit string) (string, error) {
+	if v, ok := tx.db.counties.Load(unit); ok {
+		if e := v.(countyEntry); tx.db.Now().Before(e.until) {
+			return e.county, nil
+		}
+	}
+	county, err := tx.lookupCounty(ctx, unit)
+	if err == nil {
+		tx.db.counties.Store(unit, countyEntry{county, tx.db.Now().Add(countyTTL)})
+	}
+	return county, err
+}
+
+const countyTTL = 5 * time.Minute
+
+type countyEntry struct {
+	county string
+	until  time.Time
+}
+
+func (tx *Tx) lookupCounty(ctx context.Context, unit string) (string, error) {
 	prefixes := make([]any, 0, len(unit))
 	for i := 1; i <= len(unit); i++ {
 		prefixes = append(prefixes, unit[:i])
