@@ -34,7 +34,7 @@ func TestScreenshots(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	f := &fixture{srv: srv, base: srv.URL}
+	f := &fixture{srv: srv, base: srv.URL, tokens: map[string]string{}}
 	fileCases(t, f, 3000)
 
 	out := filepath.Join("..", "..", "docs", "screenshots")
@@ -58,7 +58,7 @@ func TestScreenshots(t *testing.T) {
 	do(t, desk, "case list", chromedp.Navigate(f.base+"/#/cases"), chromedp.WaitVisible(css(`#case-table`)))
 	save(desk, "case-list")
 	do(t, desk, "case page", chromedp.Click(css(`#case-table tbody tr:nth-child(3) a`)), chromedp.WaitVisible(css(`#case-number`)),
-		chromedp.Click(css(`[data-action=dispatch]`)))
+		chromedp.Click(css(`.action-buttons button:nth-child(2)`)))
 	save(desk, "case-page")
 	do(t, desk, "english", chromedp.Click(css(`#lang-switch`)), chromedp.Navigate(f.base+"/#/dashboard"), chromedp.WaitReady(css(`body[data-points="1"]`)))
 	save(desk, "command-centre-en")

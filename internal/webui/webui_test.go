@@ -174,9 +174,11 @@ const (
 )
 
 type fixture struct {
-	srv  *app.Server
-	base string
-	dept int64
+	srv    *app.Server
+	base   string
+	dept   int64
+	mu     sync.Mutex
+	tokens map[string]string
 }
 
 func rect(x0, y0, x1, y1 float64) geo.MultiPolygon {
@@ -246,7 +248,7 @@ func smallCounty(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	return &fixture{srv: srv, base: srv.URL, dept: d.ID}
+	return &fixture{srv: srv, base: srv.URL, dept: d.ID, tokens: map[string]string{}}
 }
 
 // api calls the JSON API as a user, for the checks behind the screens.
@@ -254,9 +256,17 @@ func (f *fixture) api(t *testing.T, user, method, path string, body, out any) in
 	t.Helper()
 	token := ""
 	if user != "" {
-		var r struct{ Token string }
-		f.api(t, "", "POST", "/api/v1/auth/login", map[string]string{"username": user, "password": pass}, &r)
-		token = r.Token
+		f.mu.Lock()
+		token = f.tokens[user]
+		f.mu.Unlock()
+		if token == "" { // logins are limited per address: log in once per user
+			var r struct{ Token string }
+			f.api(t, "", "POST", "/api/v1/auth/login", map[string]string{"username": user, "password": pass}, &r)
+			token = r.Token
+			f.mu.Lock()
+			f.tokens[user] = token
+			f.mu.Unlock()
+		}
 	}
 	var rd io.Reader
 	if body != nil {
