@@ -45,6 +45,9 @@ func (s *Service) Sync(ctx context.Context, id int64, now time.Time, source, not
 		if cur.Status == wangge.StatusClosed || cur.Status == wangge.StatusRated {
 			return cur, nil, errAlreadyClosed
 		}
+		if now.Before(cur.ReportedAt) {
+			return cur, nil, ErrBeforeReport
+		}
 		var err error
 		evs, err = s.syncSteps(ctx, &cur, nil, source, now, towardsClose...)
 		if err != nil {
@@ -71,6 +74,9 @@ func (s *Service) Sync(ctx context.Context, id int64, now time.Time, source, not
 }
 
 var errAlreadyClosed = wangge.Errorf(wangge.ECONFLICT, "already closed")
+
+// ErrBeforeReport refuses a step reported at an instant before the case was.
+var ErrBeforeReport = wangge.Errorf(wangge.EINVALID, "before the case was reported")
 
 // towardsClose is the order of the steps from report to close; syncSteps
 // takes, of these, the ones the case's status allows.

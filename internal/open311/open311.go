@@ -42,6 +42,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -71,6 +72,34 @@ type Handler struct {
 	BaseURL string
 	// Logger records internal errors; nil means slog.Default().
 	Logger *slog.Logger
+
+	deptMu    sync.Mutex
+	deptNames map[int64]string // agency_responsible of each department
+	deptUntil time.Time
+}
+
+// departments returns the name shown as agency_responsible of each
+// department, read at most once a minute: every answer shows them.
+func (h *Handler) departments(ctx context.Context) (map[int64]string, error) {
+	h.deptMu.Lock()
+	defer h.deptMu.Unlock()
+	if h.deptNames != nil && time.Now().Before(h.deptUntil) {
+		return h.deptNames, nil
+	}
+	ds, err := h.DB.Departments(system(ctx))
+	if err != nil {
+		return nil, err
+	}
+	names := make(map[int64]string, len(ds))
+	for _, d := range ds {
+		name := d.NameEN
+		if name == "" {
+			name = d.NameZH
+		}
+		names[d.ID] = name
+	}
+	h.deptNames, h.deptUntil = names, time.Now().Add(time.Minute)
+	return names, nil
 }
 
 // Register mounts the interface on mux under /open311/v2/.

@@ -2,6 +2,7 @@ package open311
 
 import (
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"math"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/caseflow"
 	"github.com/wangge/wangge/internal/sqlstore"
 )
 
@@ -103,29 +105,19 @@ var publicNotes = map[string]bool{
 type lookup struct {
 	h        *Handler
 	r        *http.Request
-	depts    map[int64]string
 	extended bool // add extended_attributes
+	noEvents bool // leave status_notes to the caller
 }
 
 func (l *lookup) department(id *int64) (nullable, error) {
 	if id == nil {
 		return "", nil
 	}
-	if l.depts == nil {
-		ds, err := l.h.DB.Departments(system(l.r.Context()))
-		if err != nil {
-			return "", err
-		}
-		l.depts = map[int64]string{}
-		for _, d := range ds {
-			name := d.NameEN
-			if name == "" {
-				name = d.NameZH
-			}
-			l.depts[d.ID] = name
-		}
+	names, err := l.h.departments(l.r.Context())
+	if err != nil {
+		return "", err
 	}
-	return nullable(l.depts[*id]), nil
+	return nullable(names[*id]), nil
 }
 
 func (l *lookup) request(c *wangge.Case) (request, error) {
@@ -159,6 +151,9 @@ func (l *lookup) request(c *wangge.Case) (request, error) {
 	}
 	if l.extended {
 		out.Extended = &extended{CaseNumber: c.Number, Status: string(c.Status), Level: string(c.Level), Overdue: c.Overdue}
+	}
+	if l.noEvents {
+		return out, nil
 	}
 	events, err := l.h.DB.CaseEvents(ctx, c.ID)
 	if err != nil {
@@ -516,23 +511,27 @@ func (h *Handler) update(w http.ResponseWriter, r *http.Request, id string, f fo
 	if err := v.Err(); err != nil {
 		return err
 	}
-	c, err := h.caseByID(r, id)
-	if err != nil {
-		return err
+	n, err := strconv.ParseInt(strings.TrimSpace(id), 10, 64)
+	if err != nil || n <= 0 {
+		return wangge.Errorf(wangge.ENOTFOUND, "service_request_id %q not found", id)
 	}
-	if at.Before(c.ReportedAt) {
+	c, err := h.Cases.Sync(system(r.Context()), n, at, "open311:"+key.Name, notes)
+	switch {
+	case errors.Is(err, caseflow.ErrBeforeReport):
 		return wangge.FieldError("updated_datetime", "before the request was made")
-	}
-	if _, err := h.Cases.Sync(system(r.Context()), c.ID, at, "open311:"+key.Name, notes); err != nil {
+	case wangge.ErrorCode(err) == wangge.ENOTFOUND:
+		return wangge.Errorf(wangge.ENOTFOUND, "service_request_id %q not found", id)
+	case err != nil:
 		return err
 	}
-	c, err = h.caseByID(r, id)
+	// The answer shows the notes it was given rather than reading the
+	// timeline back.
+	req, err := (&lookup{h: h, r: r, extended: true, noEvents: true}).request(c)
 	if err != nil {
 		return err
 	}
-	req, err := (&lookup{h: h, r: r, extended: true}).request(c)
-	if err != nil {
-		return err
+	if notes != "" {
+		req.StatusNotes = nullable(notes)
 	}
 	out := []request{req}
 	write(w, http.StatusOK, f, out, requestList{Requests: out})

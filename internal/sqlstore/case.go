@@ -475,6 +475,7 @@ func (db *DB) SetRoutingRules(ctx context.Context, category string, rules []Rout
 	if err := requireAdmin(ctx, "change routing"); err != nil {
 		return err
 	}
+	defer db.routes.Clear()
 	return db.Transact(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, "DELETE FROM routing_rules WHERE category = ?", category); err != nil {
 			return err
@@ -506,34 +507,71 @@ type RoutingRule struct {
 // a category at a level in a unit: one means dispatch automatically, none
 // or several mean the operator decides.
 func (db *DB) Route(ctx context.Context, category string, level wangge.Level, unitCode string) ([]int64, error) {
+	rules, err := db.routingRules(ctx, category, level)
+	if err != nil {
+		return nil, err
+	}
+	best, bestScore := []int64{}, -1
+	for _, r := range rules {
+		if !wangge.InSubtree(unitCode, r.unit) {
+			continue
+		}
+		score := 2 * len(r.unit)
+		if r.level != "" {
+			score++
+		}
+		switch {
+		case score > bestScore:
+			best, bestScore = []int64{r.dept}, score
+		case score == bestScore:
+			best = append(best, r.dept)
+		}
+	}
+	return best, nil
+}
+
+// routeRule is a stored routing rule as Route reads it.
+type routeRule struct {
+	dept        int64
+	unit, level string
+}
+
+type routesEntry struct {
+	rules []routeRule
+	until time.Time
+}
+
+// routesTTL bounds how long a server keeps the routing rules of a category:
+// every dispatch reads them, they change seldom, a change on this server
+// drops them at once, and one on another server shows within the TTL.
+const routesTTL = time.Minute
+
+func (db *DB) routingRules(ctx context.Context, category string, level wangge.Level) ([]routeRule, error) {
+	key := category + "\x00" + string(level)
+	if v, ok := db.routes.Load(key); ok {
+		if e := v.(routesEntry); db.Now().Before(e.until) {
+			return e.rules, nil
+		}
+	}
 	rows, err := db.read().query(ctx, `SELECT department_id, unit_code, level FROM routing_rules
 		WHERE category = ? AND (level = '' OR level = ?)`, category, string(level))
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	best, bestScore := []int64{}, -1
+	var rules []routeRule
 	for rows.Next() {
-		var d int64
-		var unit, lv string
-		if err := rows.Scan(&d, &unit, &lv); err != nil {
+		var r routeRule
+		if err := rows.Scan(&r.dept, &r.unit, &r.level); err != nil {
 			return nil, err
 		}
-		if !wangge.InSubtree(unitCode, unit) {
-			continue
-		}
-		score := 2 * len(unit)
-		if lv != "" {
-			score++
-		}
-		switch {
-		case score > bestScore:
-			best, bestScore = []int64{d}, score
-		case score == bestScore:
-			best = append(best, d)
-		}
+		rules = append(rules, r)
 	}
-	return best, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	db.routes.Store(key, routesEntry{rules, db.Now().Add(routesTTL)})
+	return rules, nil
 }
 
 // DepartmentByCode returns a department's id.

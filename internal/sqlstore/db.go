@@ -56,6 +56,7 @@ type DB struct {
 
 	counties     *sync.Map  // unit code → countyEntry (countyOf)
 	apiKeys      *sync.Map  // key hash → apiKeyEntry (CheckAPIKey)
+	routes       *sync.Map  // category and level → routesEntry (Route)
 	group        *committer // SQLite: the writer's group commit
 	wstmt, rstmt *stmtCache // SQLite: prepared statements of the writer and the readers
 }
@@ -68,7 +69,7 @@ func IsPostgres(s string) bool {
 // Open opens the database named by dsn: a postgres:// URL or an SQLite file
 // path (created if missing).
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{Now: func() time.Time { return time.Now().UTC() }, counties: new(sync.Map), apiKeys: new(sync.Map)}
+	db := &DB{Now: func() time.Time { return time.Now().UTC() }, counties: new(sync.Map), apiKeys: new(sync.Map), routes: new(sync.Map)}
 	if IsPostgres(dsn) {
 		pg, err := sql.Open("pgx", dsn)
 		if err != nil {
