@@ -69,10 +69,14 @@ func newResult(bench string, t *Target) *Result {
 func (r *Result) finish(t *Target) {
 	r.MaxRSSMB = maxRSSMB()
 	switch {
+	case r.Bench == "scheduler" && strings.HasPrefix(t.DB, "postgres"):
+		r.RSSOf = "this process: the bulk load and the scheduler; PostgreSQL's own processes are not counted (VmHWM)"
 	case r.Bench == "scheduler":
 		r.RSSOf = "this process: the database (SQLite runs in it), the bulk load and the scheduler (VmHWM)"
+	case t.InProcess && strings.HasPrefix(t.DB, "postgres"):
+		r.RSSOf = "this process: the server and the load generator together; PostgreSQL's own processes are not counted (VmHWM)"
 	case t.InProcess:
-		r.RSSOf = "this process: the server and the load generator together (VmHWM)"
+		r.RSSOf = "this process: the server (with SQLite) and the load generator together (VmHWM)"
 	default:
 		r.RSSOf = "this process: the load generator only; the target's memory is not measured (VmHWM)"
 	}
