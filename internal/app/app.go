@@ -311,6 +311,14 @@ func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go loc.Watch(bg, 15*time.Second)
 	go cases.Run(bg, time.Second, db.Now)
+	if db.Dialect() == sqlstore.Postgres {
+		// Live events of the other servers on this database (SSE).
+		go func() {
+			if err := cases.Relay(bg, nil); err != nil {
+				log.Error("relay of live events", "err", err)
+			}
+		}()
+	}
 	go webhook.New(db, log).Run(bg, 2*time.Second)
 	go func() {
 		t := time.NewTicker(time.Hour)

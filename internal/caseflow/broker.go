@@ -14,11 +14,12 @@ type Event struct {
 
 // Broker fans committed case events out to live listeners in this process.
 // A slow listener loses events rather than slowing the loop down; it can
-// reload the case list. (Several servers on one PostgreSQL will feed it from
-// LISTEN/NOTIFY.)
+// reload the case list. Several servers on one PostgreSQL relay their events
+// to each other (Service.Relay).
 type Broker struct {
 	mu   sync.Mutex
 	subs map[chan Event]struct{}
+	out  chan Event // to the relay, when one runs
 }
 
 // NewBroker returns an empty broker.
@@ -41,10 +42,22 @@ func (b *Broker) Subscribe() (<-chan Event, func()) {
 	}
 }
 
-// Publish sends an event to every listener that has room for it.
+// Publish sends an event to every listener that has room for it, and to
+// the other servers.
 func (b *Broker) Publish(e Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if b.out != nil {
+		select {
+		case b.out <- e:
+		default: // the relay is behind: other servers miss this one
+		}
+	}
+	b.local(e)
+}
+
+// local sends an event to this process's listeners only; b.mu is held.
+func (b *Broker) local(e Event) {
 	for ch := range b.subs {
 		select {
 		case ch <- e:

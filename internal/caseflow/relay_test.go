@@ -1,0 +1,80 @@
+package caseflow_test
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/internal/caseflow"
+	"github.com/wangge/wangge/internal/sqlstore/sqlstoretest"
+	"github.com/wangge/wangge/internal/territory"
+)
+
+// TestRelay: two servers on one PostgreSQL database; a client of the second
+// sees a case reported on the first, once.
+func TestRelay(t *testing.T) {
+	dsn := os.Getenv("WANGGE_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("WANGGE_TEST_POSTGRES is required in CI")
+		}
+		t.Skip("LISTEN/NOTIFY needs PostgreSQL: set WANGGE_TEST_POSTGRES")
+	}
+	schema := sqlstoretest.PostgresSchema(t, dsn)
+	dbA := sqlstoretest.MustOpenDB(t, schema)
+	f := setup(t, dbA)
+	dbB := sqlstoretest.MustOpenDB(t, schema)
+	locB := territory.New(dbB)
+	locB.Logger = f.svc.Logger
+	if err := locB.Rebuild(admin, true); err != nil {
+		t.Fatal(err)
+	}
+	b := caseflow.New(dbB, locB)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	readyA, readyB := make(chan struct{}), make(chan struct{})
+	doneA, doneB := make(chan error, 1), make(chan error, 1)
+	go func() { doneA <- f.svc.Relay(ctx, readyA) }()
+	go func() { doneB <- b.Relay(ctx, readyB) }()
+	for _, r := range []chan struct{}{readyA, readyB} {
+		select {
+		case <-r:
+		case <-time.After(10 * time.Second):
+			t.Fatal("relay does not listen")
+		}
+	}
+	events, stop := b.Broker.Subscribe()
+	defer stop()
+	mine, stopA := f.svc.Broker.Subscribe()
+	defer stopA()
+
+	c, err := f.svc.Report(as(f.worker), &wangge.Case{Category: "0101", Channel: wangge.ChannelGridWorker, Description: "暴露垃圾",
+		Lon: 116.02, Lat: 26.42, ReporterID: &f.worker.ID}, cst("2025-11-03 09:00"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case e := <-events:
+		if e.Case.ID != c.ID || e.Action != "report" || e.Case.Number != c.Number {
+			t.Errorf("the other server saw %s of case %d (%s)", e.Action, e.Case.ID, e.Case.Number)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other server never saw the report")
+	}
+	// The first server's own listeners get it once, not again from the relay.
+	<-mine
+	select {
+	case e := <-mine:
+		t.Errorf("the reporting server saw %s of case %d twice", e.Action, e.Case.ID)
+	case <-time.After(500 * time.Millisecond):
+	}
+	cancel()
+	for _, d := range []chan error{doneA, doneB} {
+		if err := <-d; err != nil {
+			t.Errorf("relay: %v", err)
+		}
+	}
+}
