@@ -41,3 +41,37 @@ func BenchmarkReport(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSyncReportAndClose files a case the way a sync key does
+// (reported, accepted, dispatched) and reports it closed, one after another.
+func BenchmarkSyncReportAndClose(b *testing.B) {
+	dir := b.TempDir()
+	db, err := sqlstore.Open(admin, filepath.Join(dir, "w.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	keys, _, err := pii.Load(filepath.Join(dir, "k"), true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.Keys = keys
+	if _, err := db.Migrate(admin); err != nil {
+		b.Fatal(err)
+	}
+	f := setup(&testing.T{}, db)
+	now := cst("2025-11-03 09:00")
+	rng := rand.New(rand.NewPCG(4, 4))
+	b.ResetTimer()
+	for i := range b.N {
+		at := now.Add(time.Duration(i) * time.Second)
+		c, err := f.svc.ReportSynced(admin, &wangge.Case{Category: "0101", Channel: wangge.ChannelOpen311, Description: "暴露垃圾",
+			Lon: 116.0 + rng.Float64()/10, Lat: 26.4 + rng.Float64()/10}, at, "bench", false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := f.svc.Sync(admin, c.ID, at.Add(time.Hour), "bench", ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
