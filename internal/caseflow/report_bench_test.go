@@ -14,21 +14,7 @@ import (
 // BenchmarkReport files cases one after another on SQLite, the way intake
 // does: place, duplicate check, clock, one transaction.
 func BenchmarkReport(b *testing.B) {
-	dir := b.TempDir()
-	db, err := sqlstore.Open(admin, filepath.Join(dir, "w.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	keys, _, err := pii.Load(filepath.Join(dir, "k"), true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	db.Keys = keys
-	if _, err := db.Migrate(admin); err != nil {
-		b.Fatal(err)
-	}
-	f := setup(&testing.T{}, db)
+	f := benchFixture(b)
 	now := cst("2025-11-03 09:00")
 	b.ResetTimer()
 	rng := rand.New(rand.NewPCG(4, 4))
@@ -45,21 +31,7 @@ func BenchmarkReport(b *testing.B) {
 // BenchmarkSyncReportAndClose files a case the way a sync key does
 // (reported, accepted, dispatched) and reports it closed, one after another.
 func BenchmarkSyncReportAndClose(b *testing.B) {
-	dir := b.TempDir()
-	db, err := sqlstore.Open(admin, filepath.Join(dir, "w.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	keys, _, err := pii.Load(filepath.Join(dir, "k"), true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	db.Keys = keys
-	if _, err := db.Migrate(admin); err != nil {
-		b.Fatal(err)
-	}
-	f := setup(&testing.T{}, db)
+	f := benchFixture(b)
 	now := cst("2025-11-03 09:00")
 	rng := rand.New(rand.NewPCG(4, 4))
 	b.ResetTimer()
@@ -74,4 +46,24 @@ func BenchmarkSyncReportAndClose(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// benchFixture is the fixture of setup on a file SQLite database (as a
+// server runs it), closed at the end of the benchmark.
+func benchFixture(b *testing.B) *fixture {
+	dir := b.TempDir()
+	db, err := sqlstore.Open(admin, filepath.Join(dir, "w.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	keys, _, err := pii.Load(filepath.Join(dir, "k"), true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	db.Keys = keys
+	if _, err := db.Migrate(admin); err != nil {
+		b.Fatal(err)
+	}
+	return setup(&testing.T{}, db)
 }

@@ -97,28 +97,11 @@ func (db *DB) bulkTransact(ctx context.Context, fn func(tx *Tx, raw *sql.Conn) e
 		return err
 	}
 	defer c.Close()
-	sqlTx, err := c.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = sqlTx.Rollback()
-			panic(p)
-		}
-		if err != nil {
-			_ = sqlTx.Rollback()
-			return
-		}
-		if cerr := sqlTx.Commit(); cerr != nil {
-			err = fmt.Errorf("commit: %w", cerr)
-		}
-	}()
 	var raw *sql.Conn
 	if db.dialect == Postgres {
 		raw = c
 	}
-	return fn(&Tx{conn: conn{sqlTx, db.dialect}, db: db}, raw)
+	return db.transactOn(ctx, c, func(tx *Tx) error { return fn(tx, raw) })
 }
 
 // caseLoad is one run of LoadCases.

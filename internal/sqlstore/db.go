@@ -243,8 +243,16 @@ func (db *DB) Transact(ctx context.Context, fn func(tx *Tx) error) error {
 	return err
 }
 
-func (db *DB) transactOnce(ctx context.Context, fn func(tx *Tx) error) (err error) {
-	sqlTx, err := db.w.BeginTx(ctx, nil)
+func (db *DB) transactOnce(ctx context.Context, fn func(tx *Tx) error) error {
+	return db.transactOn(ctx, db.w, fn)
+}
+
+// transactOn runs fn in a transaction begun on a pool or on one connection:
+// it commits if fn returns nil and rolls back on an error or a panic.
+func (db *DB) transactOn(ctx context.Context, on interface {
+	BeginTx(context.Context, *sql.TxOptions) (*sql.Tx, error)
+}, fn func(tx *Tx) error) (err error) {
+	sqlTx, err := on.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
