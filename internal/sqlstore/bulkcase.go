@@ -1,10 +1,12 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -298,36 +300,63 @@ func (l *caseLoad) copy(ctx context.Context, raw *sql.Conn) error {
 }
 
 // storeRollups adds the loaded cases to the statistics, many rows per
-// statement: at a fine grain (day, micro-grid, category, department) there
-// are nearly as many rollup rows as cases, and one statement each took
-// minutes per million on PostgreSQL.
+// statement through one prepared statement, in key order so that the
+// table's primary key grows in order rather than by random inserts: at a
+// fine grain (day, micro-grid, category, department) there are nearly as
+// many rollup rows as cases, and one statement each took minutes per
+// million on PostgreSQL.
 func (l *caseLoad) storeRollups(ctx context.Context) error {
+	keys := make([]wangge.RollupKey, 0, len(l.rollups))
+	for k := range l.rollups {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b wangge.RollupKey) int {
+		return cmp.Or(strings.Compare(a.UnitCode, b.UnitCode), strings.Compare(a.Day, b.Day),
+			strings.Compare(a.Category, b.Category), cmp.Compare(a.DepartmentID, b.DepartmentID))
+	})
 	cols := append([]string{"day", "unit_code", "category", "department_id"}, rollupCols...)
 	sets := make([]string, len(rollupCols))
 	for i, c := range rollupCols {
 		sets[i] = c + " = case_rollup." + c + " + excluded." + c
 	}
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	stmt := func(rows int) string {
-		return "INSERT INTO case_rollup (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ") +
-			" ON CONFLICT (unit_code, day, category, department_id) DO UPDATE SET " + strings.Join(sets, ", ")
+	query := func(rows int) string {
+		return l.tx.d.rebind("INSERT INTO case_rollup (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ") +
+			" ON CONFLICT (unit_code, day, category, department_id) DO UPDATE SET " + strings.Join(sets, ", "))
 	}
 	per := maxParams / len(cols)
+	var full *sql.Stmt
 	args := make([]any, 0, per*len(cols))
 	flush := func() error {
-		if len(args) == 0 {
+		rows := len(args) / len(cols)
+		if rows == 0 {
 			return nil
 		}
-		_, err := l.tx.exec(ctx, stmt(len(args)/len(cols)), args...)
+		var err error
+		if rows == per {
+			if full == nil {
+				if full, err = l.tx.q.(*sql.Tx).PrepareContext(ctx, query(per)); err != nil {
+					return fmt.Errorf("rollup: %w", err)
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = l.tx.q.ExecContext(ctx, query(rows), args...)
+		}
 		args = args[:0]
 		if err != nil {
 			return fmt.Errorf("rollup: %w", err)
 		}
 		return nil
 	}
-	for k, v := range l.rollups {
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	for _, k := range keys {
 		args = append(args, k.Day, k.UnitCode, k.Category, k.DepartmentID)
-		for _, x := range v {
+		for _, x := range l.rollups[k] {
 			args = append(args, x)
 		}
 		if len(args) == per*len(cols) {
