@@ -76,7 +76,7 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 			return nil, fmt.Errorf("open postgres: %w", err)
 		}
 		pg.SetMaxOpenConns(32)
-		pg.SetMaxIdleConns(16)
+		pg.SetMaxIdleConns(32) // as many as open: under load, closing idle ones only to reconnect costs a PostgreSQL backend each time
 		pg.SetConnMaxIdleTime(5 * time.Minute)
 		db.dialect, db.w, db.r = Postgres, pg, pg
 	} else {
