@@ -154,6 +154,9 @@ func (t *Target) points(ctx context.Context, c *http.Client) ([]geo.Point, error
 	box := t.box()
 	var loose []geo.Point
 	for i := 0; i < tries && len(t.Points) < want; i++ {
+		if i == tries/10 && len(t.Points)+len(loose) == 0 {
+			break // nothing here: say so rather than ask 2,000 times
+		}
 		p := randomIn(rng, box)
 		var loc struct {
 			Units []struct {
