@@ -310,7 +310,7 @@ func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *
 		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
 	go loc.Watch(bg, 15*time.Second)
-	go cases.Run(bg, time.Second, db.Now)
+	go cases.Run(bg, caseflow.Interval, db.Now)
 	if db.Dialect() == sqlstore.Postgres {
 		// Live events of the other servers on this database (SSE).
 		go func() {

@@ -76,7 +76,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 	case "scheduler":
 		fs.IntVar(&o.cases, "cases", 1_000_000, "open cases in the database")
 		fs.IntVar(&o.rate, "rate", 200, "cases coming due per second during the run")
-		fs.DurationVar(&o.tick, "tick", time.Second, "the scheduler's interval (the server's is 1s)")
+		fs.DurationVar(&o.tick, "tick", caseflow.Interval, "the scheduler's interval (the server's is caseflow.Interval, 250ms)")
 		fs.StringVar(&o.target, "target", "", "not supported: the scheduler bench runs in-process")
 	default:
 		fmt.Fprint(env.Stderr, benchUsage)

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -326,59 +327,108 @@ var errNothingDue = errors.New("nothing due")
 // Tick acts on every case whose next look is due at now: the light turns
 // yellow or red, an event is written, and a category that says so
 // escalates its overdue cases. It returns how many cases it changed. Its
-// cost grows with the cases coming due, not with the cases open.
+// cost grows with the cases coming due, not with the cases open. Each case
+// is its own transaction; tickWorkers of them run at once, so that on SQLite
+// they share commits (group commit) and on PostgreSQL their round trips
+// overlap.
 func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, error) {
 	ids, err := s.DB.DueCases(ctx, now, batch)
 	if err != nil {
 		return 0, err
 	}
-	n := 0
-	for _, id := range ids {
-		var action string
-		c, err := s.DB.UpdateCase(system(ctx), id, 0, true, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
-			if cur.NextCheckAt == nil || cur.NextCheckAt.After(now) {
-				return cur, wangge.CaseEvent{}, errNothingDue
-			}
-			cat, err := s.Category(ctx, cur.Category)
-			if err != nil {
-				return cur, wangge.CaseEvent{}, err
-			}
-			cal, err := s.CalendarFor(ctx, cur.UnitCode)
-			if err != nil {
-				return cur, wangge.CaseEvent{}, err
-			}
-			next := cur
-			wangge.Tick(&next, cat, cal, now)
-			ev := wangge.CaseEvent{At: now, Action: next.Light, From: cur.Status, To: next.Status,
-				Data: map[string]any{"due_at": next.DueAt}}
-			if next.Light == "red" {
-				ev.Action = "overdue"
-				// A level that cannot resolve a case in time reports it up; a slow
-				// accept or dispatch is the centre's delay, not a reason to escalate.
-				handling := cur.Status == wangge.StatusDispatched || cur.Status == wangge.StatusInProgress
-				if cat.AutoEscalate && handling {
-					esc, err := wangge.Apply(next, wangge.Step{Action: wangge.ActEscalate, Actor: &wangge.User{Role: wangge.RoleAdmin}, ToLevel: cat.SkipToLevel})
-					if err == nil {
-						wangge.Retime(next, &esc, wangge.ActEscalate, 0, cat, cal, now)
-						ev.Action, ev.To = "auto_escalate", esc.Status
-						ev.Data["level"] = esc.Level
-						next = esc
+	var (
+		n     atomic.Int64
+		mu    sync.Mutex
+		first error
+		wg    sync.WaitGroup
+	)
+	next := make(chan int64)
+	for range min(tickWorkers, len(ids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range next {
+				changed, err := s.tickCase(ctx, id, now)
+				switch {
+				case err != nil:
+					mu.Lock()
+					if first == nil {
+						first = fmt.Errorf("tick case %d: %w", id, err)
 					}
+					mu.Unlock()
+				case changed:
+					n.Add(1)
 				}
 			}
-			action = ev.Action
-			return next, ev, nil
-		})
-		switch {
-		case errors.Is(err, errNothingDue):
-		case err != nil:
-			return n, fmt.Errorf("tick case %d: %w", id, err)
-		default:
-			n++
-			s.Broker.Publish(Event{Action: action, Case: c})
-		}
+		}()
 	}
-	return n, nil
+	for _, id := range ids {
+		mu.Lock()
+		failed := first != nil
+		mu.Unlock()
+		if failed {
+			break
+		}
+		next <- id
+	}
+	close(next)
+	wg.Wait()
+	return int(n.Load()), first
+}
+
+// Interval is how often the server's scheduler looks for due cases. A look
+// costs an index probe (about 0.1 ms), so a deadline waits at most this
+// long for its action.
+const Interval = 250 * time.Millisecond
+
+// tickWorkers is how many due cases the scheduler acts on at once.
+const tickWorkers = 8
+
+// tickCase acts on one due case, under its row lock, if it is still due.
+func (s *Service) tickCase(ctx context.Context, id int64, now time.Time) (bool, error) {
+	var action string
+	c, err := s.DB.UpdateCase(system(ctx), id, 0, true, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+		if cur.NextCheckAt == nil || cur.NextCheckAt.After(now) {
+			return cur, wangge.CaseEvent{}, errNothingDue
+		}
+		cat, err := s.Category(ctx, cur.Category)
+		if err != nil {
+			return cur, wangge.CaseEvent{}, err
+		}
+		cal, err := s.CalendarFor(ctx, cur.UnitCode)
+		if err != nil {
+			return cur, wangge.CaseEvent{}, err
+		}
+		next := cur
+		wangge.Tick(&next, cat, cal, now)
+		ev := wangge.CaseEvent{At: now, Action: next.Light, From: cur.Status, To: next.Status,
+			Data: map[string]any{"due_at": next.DueAt}}
+		if next.Light == "red" {
+			ev.Action = "overdue"
+			// A level that cannot resolve a case in time reports it up; a slow
+			// accept or dispatch is the centre's delay, not a reason to escalate.
+			handling := cur.Status == wangge.StatusDispatched || cur.Status == wangge.StatusInProgress
+			if cat.AutoEscalate && handling {
+				esc, err := wangge.Apply(next, wangge.Step{Action: wangge.ActEscalate, Actor: &wangge.User{Role: wangge.RoleAdmin}, ToLevel: cat.SkipToLevel})
+				if err == nil {
+					wangge.Retime(next, &esc, wangge.ActEscalate, 0, cat, cal, now)
+					ev.Action, ev.To = "auto_escalate", esc.Status
+					ev.Data["level"] = esc.Level
+					next = esc
+				}
+			}
+		}
+		action = ev.Action
+		return next, ev, nil
+	})
+	switch {
+	case errors.Is(err, errNothingDue):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	s.Broker.Publish(Event{Action: action, Case: c})
+	return true, nil
 }
 
 // Run ticks every interval until ctx ends.
