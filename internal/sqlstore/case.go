@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -114,6 +115,16 @@ func (db *DB) CreateCaseChecked(ctx context.Context, c *wangge.Case, check func(
 	if len(evs) == 0 {
 		return false, fmt.Errorf("create case: no timeline row")
 	}
+	var preSeq int // PostgreSQL: see nextNumber
+	if db.dialect == Postgres {
+		county, err := db.countyOf(ctx, db.read(), c.UnitCode)
+		if err != nil {
+			return false, err
+		}
+		if preSeq, err = db.numbers.next(ctx, db, county, caseDay(c)); err != nil {
+			return false, fmt.Errorf("case number: %w", err)
+		}
+	}
 	err = db.Transact(ctx, func(tx *Tx) error {
 		if c.IdempotencyKey != "" {
 			var id int64
@@ -139,11 +150,12 @@ func (db *DB) CreateCaseChecked(ctx context.Context, c *wangge.Case, check func(
 		if err != nil {
 			return err
 		}
-		day := c.ReportedAt.In(wangge.ChinaTime).Format("2006-01-02")
-		var seq int
-		if err := tx.queryRow(ctx, `INSERT INTO case_counters (county, day, seq) VALUES (?, ?, 1)
-			ON CONFLICT (county, day) DO UPDATE SET seq = case_counters.seq + 1 RETURNING seq`, county, day).Scan(&seq); err != nil {
-			return fmt.Errorf("case number: %w", err)
+		day := caseDay(c)
+		seq := preSeq
+		if seq == 0 {
+			if seq, err = tx.nextNumber(ctx, county, day); err != nil {
+				return fmt.Errorf("case number: %w", err)
+			}
 		}
 		c.Number = wangge.CaseNumber(county, c.ReportedAt, seq)
 		c.Version, c.UpdatedAt = 1, c.ReportedAt
@@ -188,6 +200,59 @@ func (db *DB) CreateCaseChecked(ctx context.Context, c *wangge.Case, check func(
 	return created, err
 }
 
+// caseDay is the day of a case's number.
+func caseDay(c *wangge.Case) string { return c.ReportedAt.In(wangge.ChinaTime).Format("2006-01-02") }
+
+// nextNumber returns the next sequence number of a county's day.
+//
+// On SQLite the counter row is bumped in the filing transaction: one writer,
+// no gaps. On PostgreSQL that row would be held by every filing transaction
+// of the county until its commit, so that filings queue on it one fsync at a
+// time (170 reports/s measured). Instead each server takes blocks of
+// numberBlock numbers from the counter in short transactions of their own
+// and hands them out: numbers stay unique and grow within a server, but a
+// server that stops leaves a gap, and two servers interleave.
+// (PostgreSQL numbers are taken before the filing transaction begins, so
+// that taking a block never waits for a connection that filing
+// transactions hold.)
+func (tx *Tx) nextNumber(ctx context.Context, county, day string) (int, error) {
+	var seq int
+	err := tx.queryRow(ctx, `INSERT INTO case_counters (county, day, seq) VALUES (?, ?, 1)
+		ON CONFLICT (county, day) DO UPDATE SET seq = case_counters.seq + 1 RETURNING seq`, county, day).Scan(&seq)
+	return seq, err
+}
+
+// numberBlock is how many case numbers a PostgreSQL server takes at once.
+const numberBlock = 64
+
+// numberBlocks hands out the blocks of case numbers a server holds.
+type numberBlocks struct {
+	mu sync.Mutex
+	m  map[string][2]int // county and day → next, last
+}
+
+func (nb *numberBlocks) next(ctx context.Context, db *DB, county, day string) (int, error) {
+	key := county + "/" + day
+	nb.mu.Lock()
+	defer nb.mu.Unlock()
+	if b, ok := nb.m[key]; ok && b[0] <= b[1] {
+		nb.m[key] = [2]int{b[0] + 1, b[1]}
+		return b[0], nil
+	}
+	// Outside the caller's transaction, on a connection of its own: the
+	// counter row is locked only for this statement.
+	var last int
+	if err := db.w.QueryRowContext(ctx, `INSERT INTO case_counters (county, day, seq) VALUES ($1, $2, $3)
+		ON CONFLICT (county, day) DO UPDATE SET seq = case_counters.seq + $3 RETURNING seq`, county, day, numberBlock).Scan(&last); err != nil {
+		return 0, err
+	}
+	if nb.m == nil {
+		nb.m = map[string][2]int{}
+	}
+	nb.m[key] = [2]int{last - numberBlock + 2, last}
+	return last - numberBlock + 1, nil
+}
+
 // countyOf returns the code of the county-level unit above (or at) a unit:
 // codes extend their parents', so it is the county whose code is a prefix of
 // the unit's. Territories without a county level number by the unit itself.
@@ -196,14 +261,19 @@ func (db *DB) CreateCaseChecked(ctx context.Context, c *wangge.Case, check func(
 // change, so answers are kept for countyTTL (and dropped when this process
 // changes units; another server's change is seen within the TTL).
 func (tx *Tx) countyOf(ctx context.Context, unit string) (string, error) {
-	if v, ok := tx.db.counties.Load(unit); ok {
-		if e := v.(countyEntry); tx.db.Now().Before(e.until) {
+	return tx.db.countyOf(ctx, tx.conn, unit)
+}
+
+// countyOf is Tx.countyOf on the connection q.
+func (db *DB) countyOf(ctx context.Context, q conn, unit string) (string, error) {
+	if v, ok := db.counties.Load(unit); ok {
+		if e := v.(countyEntry); db.Now().Before(e.until) {
 			return e.county, nil
 		}
 	}
-	county, err := tx.lookupCounty(ctx, unit)
+	county, err := lookupCounty(ctx, q, unit)
 	if err == nil {
-		tx.db.counties.Store(unit, countyEntry{county, tx.db.Now().Add(countyTTL)})
+		db.counties.Store(unit, countyEntry{county, db.Now().Add(countyTTL)})
 	}
 	return county, err
 }
@@ -215,13 +285,13 @@ type countyEntry struct {
 	until  time.Time
 }
 
-func (tx *Tx) lookupCounty(ctx context.Context, unit string) (string, error) {
+func lookupCounty(ctx context.Context, q conn, unit string) (string, error) {
 	prefixes := make([]any, 0, len(unit))
 	for i := 1; i <= len(unit); i++ {
 		prefixes = append(prefixes, unit[:i])
 	}
 	var county string
-	err := tx.queryRow(ctx, "SELECT code FROM units WHERE valid_to IS NULL AND level = 'county' AND code IN ("+
+	err := q.queryRow(ctx, "SELECT code FROM units WHERE valid_to IS NULL AND level = 'county' AND code IN ("+
 		strings.TrimSuffix(strings.Repeat("?,", len(prefixes)), ",")+") ORDER BY LENGTH(code) DESC LIMIT 1", prefixes...).Scan(&county)
 	if errors.Is(err, sql.ErrNoRows) {
 		return unit, nil

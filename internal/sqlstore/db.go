@@ -54,9 +54,10 @@ type DB struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	counties     *sync.Map  // unit code → countyEntry (countyOf)
-	apiKeys      *sync.Map  // key hash → apiKeyEntry (CheckAPIKey)
-	routes       *sync.Map  // category and level → routesEntry (Route)
+	counties     *sync.Map // unit code → countyEntry (countyOf)
+	apiKeys      *sync.Map // key hash → apiKeyEntry (CheckAPIKey)
+	routes       *sync.Map // category and level → routesEntry (Route)
+	numbers      *numberBlocks
 	group        *committer // SQLite: the writer's group commit
 	wstmt, rstmt *stmtCache // SQLite: prepared statements of the writer and the readers
 }
@@ -69,7 +70,7 @@ func IsPostgres(s string) bool {
 // Open opens the database named by dsn: a postgres:// URL or an SQLite file
 // path (created if missing).
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{Now: func() time.Time { return time.Now().UTC() }, counties: new(sync.Map), apiKeys: new(sync.Map), routes: new(sync.Map)}
+	db := &DB{Now: func() time.Time { return time.Now().UTC() }, counties: new(sync.Map), apiKeys: new(sync.Map), routes: new(sync.Map), numbers: new(numberBlocks)}
 	if IsPostgres(dsn) {
 		pg, err := sql.Open("pgx", dsn)
 		if err != nil {
