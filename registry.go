@@ -210,6 +210,9 @@ type Visit struct {
 	VisitorID int64     `json:"visitor_id"`
 	At        time.Time `json:"at"`
 	Note      string    `json:"note"`
+	// IdempotencyKey, chosen by the visitor's app, makes a retried visit
+	// (one recorded offline and sent again) record once.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
 // Department is a functional department that handles cases.

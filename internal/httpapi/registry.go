@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -42,6 +43,9 @@ type revealResponse struct {
 type visitRequest struct {
 	At   *time.Time `json:"at,omitempty"`
 	Note string     `json:"note"`
+	// IdempotencyKey makes a retried visit record once (the app's offline
+	// queue sends one with each visit).
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
 // registryFilter reads the common listing parameters.
@@ -232,7 +236,7 @@ func (s *Server) recordVisit(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	v := wangge.Visit{PersonID: id, Note: req.Note}
+	v := wangge.Visit{PersonID: id, Note: req.Note, IdempotencyKey: strings.TrimSpace(req.IdempotencyKey)}
 	if req.At != nil {
 		v.At = *req.At
 	}

@@ -439,14 +439,32 @@ func (db *DB) RecordVisit(ctx context.Context, v *wangge.Visit) error {
 	if len(v.Note) > 4000 {
 		return wangge.FieldError("note", "too long")
 	}
+	if len(v.IdempotencyKey) > 200 {
+		return wangge.FieldError("idempotency_key", "too long (at most 200 bytes)")
+	}
 	return db.Transact(ctx, func(tx *Tx) error {
 		p, err := getInScope(ctx, tx.conn, "persons", personCols, v.PersonID, scanPerson)
 		if err != nil {
 			return notFound(err, "person")
 		}
+		var key any
+		if v.IdempotencyKey != "" {
+			key = v.IdempotencyKey
+			var first wangge.Visit
+			err := tx.queryRow(ctx, "SELECT id, person_id, unit_code, visitor_id, at, note FROM visits WHERE visitor_id = ? AND idempotency_key = ?",
+				me.ID, v.IdempotencyKey).Scan(&first.ID, &first.PersonID, &first.UnitCode, &first.VisitorID, &first.At, &first.Note)
+			switch {
+			case err == nil:
+				first.At, first.IdempotencyKey = first.At.UTC(), v.IdempotencyKey
+				*v = first // sent again: the first one stands
+				return nil
+			case !errors.Is(err, sql.ErrNoRows):
+				return err
+			}
+		}
 		v.UnitCode, v.VisitorID = p.UnitCode, me.ID
-		if v.ID, err = tx.insert(ctx, "INSERT INTO visits (person_id, unit_code, visitor_id, at, note) VALUES (?, ?, ?, ?, ?)",
-			v.PersonID, v.UnitCode, v.VisitorID, v.At.UTC(), v.Note); err != nil {
+		if v.ID, err = tx.insert(ctx, "INSERT INTO visits (person_id, unit_code, visitor_id, at, note, idempotency_key) VALUES (?, ?, ?, ?, ?, ?)",
+			v.PersonID, v.UnitCode, v.VisitorID, v.At.UTC(), v.Note, key); err != nil {
 			return err
 		}
 		if p.LastVisit != nil && p.LastVisit.After(v.At) {

@@ -200,6 +200,17 @@ func TestVisits(t *testing.T) {
 		}
 		mustCode(t, db.RecordVisit(ctx, &wangge.Visit{PersonID: p2.ID}), wangge.ENOTFOUND)
 		mustCode(t, db.RecordVisit(ctx, &wangge.Visit{PersonID: p1.ID, At: testNow.Add(time.Hour)}), wangge.EINVALID)
+
+		// A visit recorded offline and sent twice records once.
+		for range 2 {
+			v := &wangge.Visit{PersonID: p1.ID, At: at.Add(-time.Minute), Note: "离线记录", IdempotencyKey: "k-1"}
+			if err := db.RecordVisit(ctx, v); err != nil || v.ID == 0 || v.Note != "离线记录" {
+				t.Fatalf("visit with a key = %+v, %v", v, err)
+			}
+		}
+		if _, total, _ := db.Visits(ctx, p1.ID, 0, 0); total != 3 {
+			t.Errorf("%d visits after a visit sent twice, want 3", total)
+		}
 	})
 }
 
