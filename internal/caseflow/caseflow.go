@@ -337,10 +337,8 @@ func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, erro
 		return 0, err
 	}
 	var (
-		n     atomic.Int64
-		mu    sync.Mutex
-		first error
-		wg    sync.WaitGroup
+		n  atomic.Int64
+		wg sync.WaitGroup
 	)
 	next := make(chan int64)
 	for range min(tickWorkers, len(ids)) {
@@ -350,12 +348,13 @@ func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, erro
 			for id := range next {
 				changed, err := s.tickCase(ctx, id, now)
 				switch {
-				case err != nil:
-					mu.Lock()
-					if first == nil {
-						first = fmt.Errorf("tick case %d: %w", id, err)
+				case err != nil && ctx.Err() == nil:
+					// One case that fails must not hold up the others, which
+					// are due after it: it is looked at again in a minute.
+					s.Logger.Error("scheduler: case", "case", id, "err", err)
+					if err := s.DB.DeferCheck(ctx, id, now.Add(time.Minute)); err != nil {
+						s.Logger.Error("scheduler: defer case", "case", id, "err", err)
 					}
-					mu.Unlock()
 				case changed:
 					n.Add(1)
 				}
@@ -363,17 +362,11 @@ func (s *Service) Tick(ctx context.Context, now time.Time, batch int) (int, erro
 		}()
 	}
 	for _, id := range ids {
-		mu.Lock()
-		failed := first != nil
-		mu.Unlock()
-		if failed {
-			break
-		}
 		next <- id
 	}
 	close(next)
 	wg.Wait()
-	return int(n.Load()), first
+	return int(n.Load()), ctx.Err()
 }
 
 // Interval is how often the server's scheduler looks for due cases. A look
@@ -387,7 +380,7 @@ const tickWorkers = 8
 // tickCase acts on one due case, under its row lock, if it is still due.
 func (s *Service) tickCase(ctx context.Context, id int64, now time.Time) (bool, error) {
 	var action string
-	c, err := s.DB.UpdateCase(system(ctx), id, 0, true, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+	c, err := s.DB.UpdateCase(sqlstore.ClaimContext(system(ctx)), id, 0, true, func(cur wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
 		if cur.NextCheckAt == nil || cur.NextCheckAt.After(now) {
 			return cur, wangge.CaseEvent{}, errNothingDue
 		}
@@ -422,7 +415,7 @@ func (s *Service) tickCase(ctx context.Context, id int64, now time.Time) (bool, 
 		return next, ev, nil
 	})
 	switch {
-	case errors.Is(err, errNothingDue):
+	case errors.Is(err, errNothingDue), errors.Is(err, sqlstore.ErrLocked):
 		return false, nil
 	case err != nil:
 		return false, err

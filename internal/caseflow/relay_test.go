@@ -3,11 +3,13 @@ package caseflow_test
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/internal/caseflow"
+	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/sqlstore/sqlstoretest"
 	"github.com/wangge/wangge/internal/territory"
 )
@@ -75,6 +77,70 @@ func TestRelay(t *testing.T) {
 	for _, d := range []chan error{doneA, doneB} {
 		if err := <-d; err != nil {
 			t.Errorf("relay: %v", err)
+		}
+	}
+}
+
+// TestSchedulersShareWork: two servers' schedulers on one PostgreSQL act
+// on the same due cases at the same moment; each case is acted on once.
+func TestSchedulersShareWork(t *testing.T) {
+	dsn := os.Getenv("WANGGE_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("WANGGE_TEST_POSTGRES is required in CI")
+		}
+		t.Skip("several servers need PostgreSQL: set WANGGE_TEST_POSTGRES")
+	}
+	schema := sqlstoretest.PostgresSchema(t, dsn)
+	dbA := sqlstoretest.MustOpenDB(t, schema)
+	f := setup(t, dbA)
+	dbB := sqlstoretest.MustOpenDB(t, schema)
+	locB := territory.New(dbB)
+	locB.Logger = f.svc.Logger
+	if err := locB.Rebuild(admin, true); err != nil {
+		t.Fatal(err)
+	}
+	b := caseflow.New(dbB, locB)
+
+	const n = 60
+	now := cst("2025-11-03 09:00")
+	for i := range n {
+		if _, err := f.svc.Report(as(f.worker), &wangge.Case{Category: "0101", Channel: wangge.ChannelGridWorker, Description: "暴露垃圾",
+			Lon: 116.01 + float64(i)*0.001, Lat: 26.42, ReporterID: &f.worker.ID}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A day later every case is past its accept deadline.
+	later := now.AddDate(0, 0, 1)
+	var wg sync.WaitGroup
+	counts := make([]int, 4)
+	for i, svc := range []*caseflow.Service{f.svc, b, f.svc, b} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := svc.Tick(context.Background(), later, 500)
+			if err != nil {
+				t.Error(err)
+			}
+			counts[i] = c
+		}()
+	}
+	wg.Wait()
+	total := counts[0] + counts[1] + counts[2] + counts[3]
+	if total != n {
+		t.Errorf("the schedulers acted %d times on %d due cases (%v)", total, n, counts)
+	}
+	cs, _, err := dbA.FindCases(admin, sqlstore.CaseFilter{Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		evs, err := dbA.CaseEvents(admin, c.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acted := len(evs) - 1; acted != 1 || c.Light != "red" {
+			t.Errorf("case %s: %d scheduler events, light %s", c.Number, acted, c.Light)
 		}
 	}
 }

@@ -446,8 +446,14 @@ func (db *DB) updateCase(ctx context.Context, id int64, version int, system bool
 		}
 		if tx.d == Postgres {
 			q += " FOR UPDATE OF c"
+			if skipLocked(ctx) {
+				q += " SKIP LOCKED"
+			}
 		}
 		cur, err := scanCase(tx.queryRow(ctx, q, args...))
+		if errors.Is(err, sql.ErrNoRows) && skipLocked(ctx) {
+			return ErrLocked
+		}
 		if err != nil {
 			return notFound(err, "case")
 		}
@@ -654,6 +660,7 @@ func (db *DB) DepartmentByCode(ctx context.Context, code string) (int64, error) 
 // DueCases returns the ids of cases whose next look is due at now, soonest
 // first, from the scheduler's index.
 func (db *DB) DueCases(ctx context.Context, now time.Time, limit int) ([]int64, error) {
+	// (Servers claim each case with SKIP LOCKED: see ClaimContext.)
 	rows, err := db.read().query(ctx, "SELECT id FROM cases WHERE next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?", now.UTC(), limit)
 	if err != nil {
 		return nil, err
@@ -684,4 +691,31 @@ func (db *DB) SetTrackingCode(ctx context.Context, id int64, code string) error 
 func (db *DB) CaseByTracking(ctx context.Context, number, code string) (*wangge.Case, error) {
 	c, err := scanCase(db.read().queryRow(ctx, "SELECT "+caseCols+" FROM cases c WHERE c.number = ? AND c.tracking_hash = ?", number, tokenHash(code)))
 	return c, notFound(err, "case")
+}
+
+// ErrLocked is UpdateCase's answer, in a ClaimContext on PostgreSQL, for a
+// case another server has locked (or one that is gone).
+var ErrLocked = errors.New("sqlstore: case locked by another server")
+
+type claimKey struct{}
+
+// ClaimContext marks ctx for the scheduler's claims: on PostgreSQL,
+// UpdateCase then skips a case that another server holds (FOR UPDATE SKIP
+// LOCKED) and answers ErrLocked instead of waiting for it, so that several
+// servers work through the due cases side by side. The change still checks
+// under the lock that the work is due, so nothing is done twice.
+func ClaimContext(ctx context.Context) context.Context {
+	return context.WithValue(ctx, claimKey{}, true)
+}
+
+func skipLocked(ctx context.Context) bool { v, _ := ctx.Value(claimKey{}).(bool); return v }
+
+// DeferCheck moves a case's next look to at, for a case the scheduler
+// failed to act on: one case that keeps failing must not hold up the cases
+// due after it.
+func (db *DB) DeferCheck(ctx context.Context, id int64, at time.Time) error {
+	return db.Transact(ctx, func(tx *Tx) error {
+		_, err := tx.exec(ctx, "UPDATE cases SET next_check_at = ? WHERE id = ? AND next_check_at IS NOT NULL", at.UTC(), id)
+		return err
+	})
 }
