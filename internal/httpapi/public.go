@@ -2,21 +2,25 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wangge/wangge"
 )
 
 type publicReportRequest struct {
-	Category       string  `json:"category"`
-	Description    string  `json:"description"`
-	Address        string  `json:"address,omitempty"`
-	Lat            float64 `json:"lat,omitempty"`
-	Lon            float64 `json:"lon,omitempty"`
-	CRS            string  `json:"crs,omitempty"`
-	Name           string  `json:"name,omitempty"`
-	Phone          string  `json:"phone,omitempty"` // optional: for a return visit
-	IdempotencyKey string  `json:"idempotency_key,omitempty"`
+	Category    string  `json:"category"`
+	Description string  `json:"description"`
+	Address     string  `json:"address,omitempty"`
+	Lat         float64 `json:"lat,omitempty"`
+	Lon         float64 `json:"lon,omitempty"`
+	CRS         string  `json:"crs,omitempty"`
+	// UnitCode, instead of a point: the community (or a unit below it) the
+	// resident chose, with the address typed in Address.
+	UnitCode       string `json:"unit_code,omitempty"`
+	Name           string `json:"name,omitempty"`
+	Phone          string `json:"phone,omitempty"` // optional: for a return visit
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
 }
 
 type publicReportResponse struct {
@@ -60,8 +64,26 @@ func (s *Server) publicReport(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	c := &wangge.Case{Category: req.Category, Description: req.Description, Address: req.Address, Lat: req.Lat, Lon: req.Lon, CRS: req.CRS,
-		ReporterName: req.Name, ReporterPhone: req.Phone, IdempotencyKey: req.IdempotencyKey}
+	if req.Lat == 0 && req.Lon == 0 {
+		// Without a pin: a community and a typed address.
+		var v wangge.Validation
+		if req.UnitCode == "" {
+			v.Add("lat", "pick a point on the map, or choose your community and type the address")
+		} else if u, err := s.DB.Unit(wangge.NewContextWithUser(r.Context(), &wangge.User{Username: "public", Role: wangge.RoleAdmin}), req.UnitCode); err != nil ||
+			u.Level.Rank() < wangge.LevelCommunity.Rank() {
+			v.Add("unit_code", "choose a community")
+		}
+		if req.UnitCode != "" && len([]rune(strings.TrimSpace(req.Address))) < 4 {
+			v.Add("address", "type the address (street, number, building)")
+		}
+		if err := v.Err(); err != nil {
+			return err
+		}
+	} else {
+		req.UnitCode = "" // the point decides
+	}
+	c := &wangge.Case{Category: req.Category, Description: req.Description, Address: strings.TrimSpace(req.Address), Lat: req.Lat, Lon: req.Lon, CRS: req.CRS,
+		UnitCode: req.UnitCode, ReporterName: req.Name, ReporterPhone: req.Phone, IdempotencyKey: req.IdempotencyKey}
 	if c.IdempotencyKey != "" {
 		c.IdempotencyKey = "public:" + c.IdempotencyKey
 	}

@@ -68,3 +68,40 @@ func TestPublicReportTrackRate(t *testing.T) {
 		e.do("", "POST", "/api/v1/public/reports", map[string]any{"category": "0101", "description": "flood", "lat": 26.45, "lon": 116.02}, code, nil)
 	}
 }
+
+// TestPublicReportByAddress: a resident who cannot pin the map chooses a
+// community and types the address.
+func TestPublicReportByAddress(t *testing.T) {
+	e := newEnv(t, sqlstoretest.MustOpenDB(t, t.TempDir()+"/api.db"))
+	for _, code := range catalogue.Departments(catalogue.Default()) {
+		e.do("admin", "POST", "/api/v1/departments", map[string]string{"code": code, "name_zh": code, "name_en": code, "unit_code": "360730"}, 201, nil)
+	}
+	e.do("admin", "PUT", "/api/v1/catalogue", catalogue.Default(), 200, nil)
+	for _, bad := range []struct {
+		body  map[string]any
+		field string
+	}{
+		{map[string]any{"category": "0101", "description": "路灯坏了"}, "lat"},
+		{map[string]any{"category": "0101", "description": "路灯坏了", "unit_code": "360730", "address": "中山南路12号"}, "unit_code"},
+		{map[string]any{"category": "0101", "description": "路灯坏了", "unit_code": "360730100001", "address": "12"}, "address"},
+	} {
+		var errBody apiError
+		e.do("", "POST", "/api/v1/public/reports", bad.body, 400, &errBody)
+		if errBody.Fields[bad.field] == "" {
+			t.Errorf("%v: %+v, want a message for %s", bad.body, errBody, bad.field)
+		}
+	}
+	var rep map[string]string
+	e.do("", "POST", "/api/v1/public/reports", map[string]any{"category": "0101", "description": "路灯坏了", "unit_code": "360730100001", "address": "中山南路12号楼下"}, 201, &rep)
+	var list struct {
+		Items []struct {
+			Number   string `json:"number"`
+			UnitCode string `json:"unit_code"`
+			Address  string `json:"address"`
+		} `json:"items"`
+	}
+	e.do("admin", "GET", "/api/v1/cases?limit=1", nil, 200, &list)
+	if len(list.Items) != 1 || list.Items[0].Number != rep["number"] || list.Items[0].UnitCode != "360730100001" || list.Items[0].Address != "中山南路12号楼下" {
+		t.Errorf("case filed by address = %+v (answer %v)", list.Items, rep)
+	}
+}

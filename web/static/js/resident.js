@@ -60,6 +60,7 @@ function reportTab (main) {
       h('button', { type: 'button', id: 'locate', onclick: locate }, '📍 ', t('report.locate'))),
     h('input', { type: 'hidden', name: 'lat' }), h('input', { type: 'hidden', name: 'lon' }), h('input', { type: 'hidden', name: 'crs' }),
     h('input', { type: 'hidden', name: 'key' }),
+    field(t('report.community') + ' (' + t('report.no_pin') + ')', h('select', { name: 'unit_code' }, h('option', { value: '' }, t('report.community_pick')))),
     field(t('report.address'), h('input', { name: 'address', maxlength: 200 })),
     field(t('report.photo') + ' (' + t('common.optional') + ')', h('input', { name: 'photo', type: 'file', accept: 'image/jpeg,image/png,image/webp', capture: 'environment' })),
     field(t('report.name') + ' (' + t('common.optional') + ')', h('input', { name: 'name', maxlength: 50, autocomplete: 'name' })),
@@ -76,7 +77,14 @@ function reportTab (main) {
   map.setView([26.475, 116.01], 13)
   const outline = new Boundaries(map, { path: '/api/v1/public/outline' })
   outline.visible = () => ['county', 'street', 'community']
-  Promise.all([outline.load('county'), outline.load('community')]).then(() => { if (!form.lat.value) { const b = outline.bounds(); if (b) map.fitBounds(b) } }).catch(() => {})
+  Promise.all([outline.load('county'), outline.load('community')]).then(([, communities]) => {
+    if (!form.lat.value) { const b = outline.bounds(); if (b) map.fitBounds(b) }
+    // Without a pin, the community chosen here and the address place the report.
+    const chosen = form.unit_code.value
+    const list = (communities.features || []).map(f => f.properties).sort((a, b) => name(a).localeCompare(name(b), getLang()))
+    for (const p of list) form.unit_code.append(h('option', { value: p.code }, name(p)))
+    form.unit_code.value = chosen
+  }).catch(() => {})
   let marker = null
   const place = (lat, lon, crs) => {
     form.lat.value = Number(lat).toFixed(7); form.lon.value = Number(lon).toFixed(7); form.crs.value = crs
@@ -99,11 +107,14 @@ function reportTab (main) {
     const problems = {}
     if (!v.category) problems.category = t('err.required')
     if (!v.description) problems.description = t('err.required')
-    if (!v.lat) problems.lat = t('err.point')
+    if (!v.lat && !v.unit_code) problems.lat = t('err.point')
+    if (!v.lat && v.unit_code && (v.address || '').trim().length < 4) problems.address = t('err.address')
     if (!validPhone(v.phone)) problems.phone = t('err.phone')
     if (file && !okImage(file)) problems.photo = t('err.image')
     if (Object.keys(problems).length) return showErrors(form, null, problems)
-    const body = { category: v.category, description: v.description, lat: Number(v.lat), lon: Number(v.lon), crs: v.crs || 'wgs84', idempotency_key: v.key }
+    const body = { category: v.category, description: v.description, idempotency_key: v.key }
+    if (v.lat) Object.assign(body, { lat: Number(v.lat), lon: Number(v.lon), crs: v.crs || 'wgs84' })
+    else body.unit_code = v.unit_code
     if (v.address) body.address = v.address
     if (v.name) body.name = v.name
     if (v.phone) body.phone = v.phone
