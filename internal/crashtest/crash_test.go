@@ -157,11 +157,14 @@ type env struct {
 	points [][2]float64
 
 	mu      sync.Mutex
-	acked   map[string]int64 // idempotency key → service_request_id of a 2xx
-	pending map[string]job   // keys whose post failed and was not retried with success yet
-	lost    int              // in-flight failures, all rounds
-	bad     []string         // answers that are neither 2xx nor a crash
-	next    int              // the next key number
+	acked   map[string]int64     // idempotency key → service_request_id of a 2xx
+	pending map[string]job       // keys whose post failed and was not retried with success yet
+	lost    int                  // in-flight failures, all rounds
+	failed  map[string]time.Time // when a key's post first failed
+	down    [][2]time.Time       // from each kill to the next ready
+	killAt  time.Time
+	bad     []string // answers that are neither 2xx nor a crash
+	next    int      // the next key number
 }
 
 type job struct {
@@ -200,7 +203,7 @@ func (e *env) wangge(args ...string) string {
 func run(t *testing.T, bin, data, dbURL string, seed uint64) {
 	t0 := time.Now()
 	e := &env{t: t, bin: bin, dir: t.TempDir(), dbURL: dbURL, rnd: rand.New(rand.NewPCG(seed, 0x5eed)),
-		acked: map[string]int64{}, pending: map[string]job{}}
+		acked: map[string]int64{}, pending: map[string]job{}, failed: map[string]time.Time{}}
 	e.wangge("migrate")
 	out := e.wangge("import", "boston311", "--dir", data)
 	for _, line := range strings.Split(out, "\n") {
@@ -217,7 +220,7 @@ func run(t *testing.T, bin, data, dbURL string, seed uint64) {
 	// must act on each exactly once.
 	nRounds := killRounds()
 	span := time.Duration(nRounds)*2500*time.Millisecond + 2*time.Second
-	dueFirst, dueLast, streamIDs := e.loadDueCases(200, span)
+	dueFirst, dueLast, streamIDs, dues := e.loadDueCases(200, span)
 	t.Logf("setup %v; %d cases come due between %s and %s", time.Since(t0).Round(time.Millisecond), len(streamIDs), dueFirst.Format(time.TimeOnly), dueLast.Format(time.TimeOnly))
 
 	for round := 1; round <= nRounds; round++ {
@@ -248,6 +251,15 @@ func run(t *testing.T, bin, data, dbURL string, seed uint64) {
 		t.Errorf("%d unexpected answers, first: %s", len(e.bad), e.bad[0])
 	}
 	e.checkDB(streamIDs, dueLast)
+	whileDown := 0
+	for _, d := range dues {
+		for _, iv := range e.down {
+			if !d.Before(iv[0]) && d.Before(iv[1]) {
+				whileDown++
+			}
+		}
+	}
+	t.Logf("%d of the %d scheduled cases came due while the server was down", whileDown, len(dues))
 	t.Logf("%s: %d reports acknowledged, %d lost in flight and re-sent, in %v", map[bool]string{true: "postgres", false: "sqlite"}[dbURL != ""], len(e.acked), e.lost, time.Since(t0).Round(time.Millisecond))
 }
 
@@ -260,7 +272,7 @@ func (e *env) loadPoints() [][2]float64 {
 // loadDueCases puts n dispatched cases into the database, with the server
 // down, whose handling deadlines fall through the coming span: their next
 // look is at their deadline, where they turn overdue.
-func (e *env) loadDueCases(n int, span time.Duration) (first, last time.Time, ids []int64) {
+func (e *env) loadDueCases(n int, span time.Duration) (first, last time.Time, ids []int64, dues []time.Time) {
 	t := e.t
 	ctx := system(context.Background())
 	db, err := sqlstore.Open(ctx, e.dsn())
@@ -330,8 +342,9 @@ func (e *env) loadDueCases(n int, span time.Duration) (first, last time.Time, id
 	}
 	for i := range n {
 		ids = append(ids, firstID+int64(i))
+		dues = append(dues, first.Add(time.Duration(i)*every))
 	}
-	return first, last, ids
+	return first, last, ids, dues
 }
 
 func system(ctx context.Context) context.Context {
@@ -397,6 +410,10 @@ func (e *env) start() *server {
 			io.Copy(io.Discard, resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
+				if !e.killAt.IsZero() {
+					e.down = append(e.down, [2]time.Time{e.killAt, time.Now()})
+					e.killAt = time.Time{}
+				}
 				t.Cleanup(func() { cmd.Process.Kill(); <-s.exited })
 				return s
 			}
@@ -498,6 +515,7 @@ func (e *env) load(s *server, after time.Duration, kill bool) {
 		time.Sleep(after)
 		// No new posts from here: those still in flight meet the kill.
 		stopping.Store(true)
+		e.killAt = time.Now()
 		s.kill()
 		cancel()
 	}
@@ -527,8 +545,9 @@ func (e *env) post(ctx context.Context, hc *http.Client, base string, j job) {
 	switch {
 	case err != nil:
 		// The server died under this request: it may or may not be stored.
-		if _, ok := e.pending[j.key]; !ok {
+		if _, ok := e.failed[j.key]; !ok {
 			e.lost++
+			e.failed[j.key] = time.Now()
 		}
 		e.pending[j.key] = j
 	case resp.StatusCode/100 == 2:
@@ -681,6 +700,25 @@ func (e *env) checkDB(streamIDs []int64, dueLast time.Time) {
 	if bad > 0 {
 		t.Errorf("%d of %d acknowledged cases have an incomplete or wrong timeline", bad, len(e.acked))
 	}
+
+	// Posts that failed in flight and were sent again: how many the server
+	// had stored before it died (the re-send then found them by key).
+	before := 0
+	for key, at := range e.failed {
+		id, ok := e.acked[key]
+		if !ok {
+			continue
+		}
+		c, err := db.Case(ctx, id)
+		if err != nil {
+			t.Errorf("case %d (%s): %v", id, key, err)
+			continue
+		}
+		if c.ReportedAt.Before(at) {
+			before++
+		}
+	}
+	t.Logf("of %d posts lost in flight, %d had been stored before the kill and were found again by their key", len(e.failed), before)
 
 	// The scheduler: no step taken twice in any case, and every loaded case
 	// whose deadline passed was acted on, once.
