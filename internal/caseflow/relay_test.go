@@ -17,23 +17,7 @@ import (
 // TestRelay: two servers on one PostgreSQL database; a client of the second
 // sees a case reported on the first, once.
 func TestRelay(t *testing.T) {
-	dsn := os.Getenv("WANGGE_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("WANGGE_TEST_POSTGRES is required in CI")
-		}
-		t.Skip("LISTEN/NOTIFY needs PostgreSQL: set WANGGE_TEST_POSTGRES")
-	}
-	schema := sqlstoretest.PostgresSchema(t, dsn)
-	dbA := sqlstoretest.MustOpenDB(t, schema)
-	f := setup(t, dbA)
-	dbB := sqlstoretest.MustOpenDB(t, schema)
-	locB := territory.New(dbB)
-	locB.Logger = f.svc.Logger
-	if err := locB.Rebuild(admin, true); err != nil {
-		t.Fatal(err)
-	}
-	b := caseflow.New(dbB, locB)
+	f, b := twoServers(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -84,23 +68,8 @@ func TestRelay(t *testing.T) {
 // TestSchedulersShareWork: two servers' schedulers on one PostgreSQL act
 // on the same due cases at the same moment; each case is acted on once.
 func TestSchedulersShareWork(t *testing.T) {
-	dsn := os.Getenv("WANGGE_TEST_POSTGRES")
-	if dsn == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("WANGGE_TEST_POSTGRES is required in CI")
-		}
-		t.Skip("several servers need PostgreSQL: set WANGGE_TEST_POSTGRES")
-	}
-	schema := sqlstoretest.PostgresSchema(t, dsn)
-	dbA := sqlstoretest.MustOpenDB(t, schema)
-	f := setup(t, dbA)
-	dbB := sqlstoretest.MustOpenDB(t, schema)
-	locB := territory.New(dbB)
-	locB.Logger = f.svc.Logger
-	if err := locB.Rebuild(admin, true); err != nil {
-		t.Fatal(err)
-	}
-	b := caseflow.New(dbB, locB)
+	f, b := twoServers(t)
+	dbA := f.db
 
 	const n = 60
 	now := cst("2025-11-03 09:00")
@@ -143,4 +112,27 @@ func TestSchedulersShareWork(t *testing.T) {
 			t.Errorf("case %s: %d scheduler events, light %s", c.Number, acted, c.Light)
 		}
 	}
+}
+
+// twoServers is the fixture of setup and a second service on the same
+// PostgreSQL schema, as a second server would be; without PostgreSQL the
+// test is skipped (and fails in CI).
+func twoServers(t *testing.T) (*fixture, *caseflow.Service) {
+	t.Helper()
+	dsn := os.Getenv("WANGGE_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("WANGGE_TEST_POSTGRES is required in CI")
+		}
+		t.Skip("several servers need PostgreSQL: set WANGGE_TEST_POSTGRES")
+	}
+	schema := sqlstoretest.PostgresSchema(t, dsn)
+	f := setup(t, sqlstoretest.MustOpenDB(t, schema))
+	dbB := sqlstoretest.MustOpenDB(t, schema)
+	locB := territory.New(dbB)
+	locB.Logger = f.svc.Logger
+	if err := locB.Rebuild(admin, true); err != nil {
+		t.Fatal(err)
+	}
+	return f, caseflow.New(dbB, locB)
 }

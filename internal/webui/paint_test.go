@@ -1,18 +1,13 @@
 package webui_test
 
 import (
-	"context"
 	"os"
-	"path/filepath"
 	"sort"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
-
-	"github.com/wangge/wangge/internal/app"
-	"github.com/wangge/wangge/internal/sqlstore/sqlstoretest"
 )
 
 // TestFirstPaint measures the command centre's first useful paint (the
@@ -25,18 +20,7 @@ func TestFirstPaint(t *testing.T) {
 		t.Skip("set WANGGE_MEASURE_PAINT=1 to measure the command centre's first paint")
 	}
 	browser(t)
-	db := sqlstoretest.MustOpenDB(t, filepath.Join(t.TempDir(), "demo.db"))
-	db.Now = func() time.Time { return time.Now().UTC() }
-	if _, err := app.SeedDemo(context.Background(), db, pass, quiet); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := app.Start(context.Background(), db, "127.0.0.1:0", quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	f := &fixture{srv: srv, base: srv.URL, tokens: map[string]string{}}
-	fileCases(t, f, 10000)
+	f := demoCounty(t, 10000)
 
 	desk := tab(t)
 	do(t, desk, "viewport", chromedp.EmulateViewport(1600, 1000))

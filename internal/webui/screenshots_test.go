@@ -24,18 +24,7 @@ func TestScreenshots(t *testing.T) {
 		t.Skip("set WANGGE_SCREENSHOTS=1 to regenerate docs/screenshots")
 	}
 	browser(t)
-	db := sqlstoretest.MustOpenDB(t, filepath.Join(t.TempDir(), "demo.db"))
-	db.Now = func() time.Time { return time.Now().UTC() }
-	if _, err := app.SeedDemo(context.Background(), db, pass, quiet); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := app.Start(context.Background(), db, "127.0.0.1:0", quiet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	f := &fixture{srv: srv, base: srv.URL, tokens: map[string]string{}}
-	fileCases(t, f, 3000)
+	f := demoCounty(t, 3000)
 
 	out := filepath.Join("..", "..", "docs", "screenshots")
 	os.MkdirAll(out, 0o755)
@@ -82,6 +71,25 @@ func TestScreenshots(t *testing.T) {
 	res := tab(t)
 	do(t, res, "resident", chromedp.EmulateViewport(412, 880, chromedp.EmulateScale(2)), chromedp.Navigate(f.base+"/report"), chromedp.WaitVisible(css(`#resident-form`)))
 	save(res, "resident-report")
+}
+
+// demoCounty serves the demo county (seeding it takes a while) with n
+// cases filed through the API, until the test ends.
+func demoCounty(t *testing.T, n int) *fixture {
+	t.Helper()
+	db := sqlstoretest.MustOpenDB(t, filepath.Join(t.TempDir(), "demo.db"))
+	db.Now = func() time.Time { return time.Now().UTC() }
+	if _, err := app.SeedDemo(context.Background(), db, pass, quiet); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := app.Start(context.Background(), db, "127.0.0.1:0", quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	f := &fixture{srv: srv, base: srv.URL, tokens: map[string]string{}}
+	fileCases(t, f, n)
+	return f
 }
 
 // fileCases reports n cases at random points of the demo's grids as the
