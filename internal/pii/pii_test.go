@@ -26,7 +26,9 @@ func TestRoundTripAndTamper(t *testing.T) {
 		if bytes.Equal(c1, c2) {
 			t.Errorf("%q: two encryptions are equal; nonces must differ", s)
 		}
-		if bytes.Contains(c1, []byte(s)) {
+		// (A one-byte value shows up by chance in 29 random-looking bytes
+		// about one time in nine: only longer ones can be checked.)
+		if len(s) >= 4 && bytes.Contains(c1, []byte(s)) {
 			t.Errorf("%q: plaintext visible in ciphertext", s)
 		}
 		got, err := k.Decrypt(c1)
