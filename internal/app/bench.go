@@ -417,36 +417,17 @@ func seedBench(ctx context.Context, db *sqlstore.DB, s *benchSeed) error {
 	if err != nil {
 		return err
 	}
-	raw, err := demoData.ReadFile("demodata/ningdu_360730_county_datav.geojson")
-	if err != nil {
-		return err
-	}
-	county, err := territory.UnitsFromGeoJSON(raw, territory.Defaults{Level: wangge.LevelCounty, ParentCode: "3607", CRS: geo.GCJ02})
-	if err != nil {
-		return fmt.Errorf("county boundary: %w", err)
-	}
 	center := geo.Convert(geo.Point{X: demoCenterLon, Y: demoCenterLat}, geo.GCJ02, geo.WGS84)
-	gen, err := demo.Generate(demoSeed, center, demoAreaKM2, communities, demoReference)
+	// The demo's map without its 280,000 residents, which a bench never stores.
+	gen, err := demo.GenerateTerritory(demoSeed, center, demoAreaKM2, communities, demoReference)
 	if err != nil {
 		return err
 	}
-	cu := county[0]
-	cu.Code, cu.NameZH, cu.NameEN, cu.ParentCode = demoCounty, "宁都县", "Ningdu County", "3607"
-	town := wangge.Unit{Code: demoTown, ParentCode: demoCounty, Level: wangge.LevelStreet, NameZH: "梅江镇", NameEN: "Meijiang Town"}
-	town.Boundary, town.BBox = territory.Boundary(gen.Outline, geo.WGS84)
-	s.bbox = *town.BBox
-	units := []wangge.Unit{
-		{Code: "36", Level: wangge.LevelProvince, NameZH: "江西省", NameEN: "Jiangxi Province"},
-		{Code: "3607", ParentCode: "36", Level: wangge.LevelCity, NameZH: "赣州市", NameEN: "Ganzhou City"},
-		cu, town,
+	units, err := demoUnits(gen)
+	if err != nil {
+		return err
 	}
-	for _, group := range [][]demo.Unit{gen.Communities, gen.Grids, gen.MicroGrids} {
-		for _, u := range group {
-			wu := u.Unit
-			wu.Boundary, wu.BBox = territory.Boundary(u.Shape, geo.WGS84)
-			units = append(units, wu)
-		}
-	}
+	s.bbox = *units[3].BBox // the town
 	if err := db.CreateUnits(sys, units); err != nil {
 		return err
 	}

@@ -112,42 +112,19 @@ func (env *Env) demoCmd(ctx context.Context, args []string) error {
 	return srv.Close()
 }
 
-// SeedDemo creates the demo county unless it exists; it reports whether it
-// created it. Creating it twice gives the same county (seed 004).
-func SeedDemo(ctx context.Context, db *sqlstore.DB, adminPassword string, log *slog.Logger) (bool, error) {
-	sys := System(ctx)
-	t0 := time.Now()
-	phase := func(name string, args ...any) {
-		log.Info("demo: "+name, append(args, "took", time.Since(t0).Round(time.Millisecond))...)
-		t0 = time.Now()
-	}
-	if _, err := db.Unit(sys, demoTown); err == nil {
-		return false, nil
-	} else if wangge.ErrorCode(err) != wangge.ENOTFOUND {
-		return false, err
-	}
-	communities, err := demoCommunities()
-	if err != nil {
-		return false, err
-	}
+// demoUnits is the demo's territory: province, city, county (its real
+// boundary), town (the urban area's outline), then the generated
+// communities, grids and micro-grids. Counts above the communities are
+// their sums.
+func demoUnits(gen *demo.County) ([]wangge.Unit, error) {
 	raw, err := demoData.ReadFile("demodata/ningdu_360730_county_datav.geojson")
 	if err != nil {
-		return false, err
+		return nil, err
 	}
 	county, err := territory.UnitsFromGeoJSON(raw, territory.Defaults{Level: wangge.LevelCounty, ParentCode: "3607", CRS: geo.GCJ02})
 	if err != nil {
-		return false, fmt.Errorf("county boundary: %w", err)
+		return nil, fmt.Errorf("county boundary: %w", err)
 	}
-	center := geo.Convert(geo.Point{X: demoCenterLon, Y: demoCenterLat}, geo.GCJ02, geo.WGS84)
-	gen, err := demo.Generate(demoSeed, center, demoAreaKM2, communities, demoReference)
-	if err != nil {
-		return false, err
-	}
-	phase("generated", "grids", len(gen.Grids), "micro_grids", len(gen.MicroGrids), "persons", len(gen.Persons))
-
-	// The territory: province, city, county (real boundary), town (the
-	// urban area's outline), then the generated communities, grids and
-	// micro-grids. Counts above the communities are their sums.
 	cu := county[0]
 	cu.Code, cu.NameZH, cu.NameEN, cu.ParentCode = demoCounty, "宁都县", "Ningdu County", "3607"
 	town := wangge.Unit{Code: demoTown, ParentCode: demoCounty, Level: wangge.LevelStreet, NameZH: "梅江镇", NameEN: "Meijiang Town"}
@@ -168,6 +145,37 @@ func SeedDemo(ctx context.Context, db *sqlstore.DB, adminPassword string, log *s
 			wu.Boundary, wu.BBox = territory.Boundary(u.Shape, geo.WGS84)
 			units = append(units, wu)
 		}
+	}
+	return units, nil
+}
+
+// SeedDemo creates the demo county unless it exists; it reports whether it
+// created it. Creating it twice gives the same county (seed 004).
+func SeedDemo(ctx context.Context, db *sqlstore.DB, adminPassword string, log *slog.Logger) (bool, error) {
+	sys := System(ctx)
+	t0 := time.Now()
+	phase := func(name string, args ...any) {
+		log.Info("demo: "+name, append(args, "took", time.Since(t0).Round(time.Millisecond))...)
+		t0 = time.Now()
+	}
+	if _, err := db.Unit(sys, demoTown); err == nil {
+		return false, nil
+	} else if wangge.ErrorCode(err) != wangge.ENOTFOUND {
+		return false, err
+	}
+	communities, err := demoCommunities()
+	if err != nil {
+		return false, err
+	}
+	center := geo.Convert(geo.Point{X: demoCenterLon, Y: demoCenterLat}, geo.GCJ02, geo.WGS84)
+	gen, err := demo.Generate(demoSeed, center, demoAreaKM2, communities, demoReference)
+	if err != nil {
+		return false, err
+	}
+	phase("generated", "grids", len(gen.Grids), "micro_grids", len(gen.MicroGrids), "persons", len(gen.Persons))
+	units, err := demoUnits(gen)
+	if err != nil {
+		return false, err
 	}
 	if err := db.CreateUnits(sys, units); err != nil {
 		return false, err

@@ -110,6 +110,18 @@ type County struct {
 // against it and every ID number is valid at now. The same arguments always
 // give the same County.
 func Generate(seed int64, center geo.Point, areaKM2 float64, communities []Community, now time.Time) (*County, error) {
+	return generate(seed, center, areaKM2, communities, now, true)
+}
+
+// GenerateTerritory is Generate without the registry (buildings,
+// households, residents): the units, the staff and the departments, the same
+// as Generate gives, for benchmarks and tests that need the map but not the
+// people. Household and population counts of the units stay zero.
+func GenerateTerritory(seed int64, center geo.Point, areaKM2 float64, communities []Community, now time.Time) (*County, error) {
+	return generate(seed, center, areaKM2, communities, now, false)
+}
+
+func generate(seed int64, center geo.Point, areaKM2 float64, communities []Community, now time.Time, people bool) (*County, error) {
 	if err := checkInput(center, areaKM2, communities); err != nil {
 		return nil, err
 	}
@@ -122,7 +134,9 @@ func Generate(seed int64, center geo.Point, areaKM2 float64, communities []Commu
 	c := &County{}
 	c.Outline, _ = ly.lat.shape(rect{0, 0, ly.lat.nx, ly.lat.ny})
 	g.units(c, ly, gridsPer, microPer)
-	g.registry(c, ly, microPer)
+	if people {
+		g.registry(c, ly, microPer)
+	}
 	g.staff(c)
 	return c, nil
 }
