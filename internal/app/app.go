@@ -309,6 +309,7 @@ func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *
 		URL: "http://" + ln.Addr().String(),
 		http: &http.Server{Handler: api, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute,
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}}
+	s.http.RegisterOnShutdown(api.CloseStreams)
 	go loc.Watch(bg, 15*time.Second)
 	go cases.Run(bg, caseflow.Interval, db.Now)
 	if db.Dialect() == sqlstore.Postgres {

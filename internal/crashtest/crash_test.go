@@ -115,16 +115,7 @@ func killRounds() int {
 
 func TestCrash(t *testing.T) {
 	bin := build(t)
-	data := filepath.Join(modRoot, "..", "shared", "data", "boston311")
-	if d, ok := os.LookupEnv("WANGGE_CRASH_DATA"); ok { // another folder, or "" for the demo county
-		data = d
-	}
-	if _, err := os.Stat(data); err != nil || data == "" {
-		// The Boston import is the quickest set-up (about a second); a
-		// checkout without the data beside it seeds the demo county instead.
-		t.Logf("no Boston data beside the repository (%v): the demo county instead", err)
-		data = ""
-	}
+	data := dataDir(t)
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("WANGGE_CRASH_SEED"); s != "" {
 		var err error
@@ -147,6 +138,22 @@ func TestCrash(t *testing.T) {
 	}
 }
 
+// dataDir is the Boston data beside the repository, or "" for the demo
+// county; WANGGE_CRASH_DATA chooses another folder, or "" for the demo.
+func dataDir(t *testing.T) string {
+	data := filepath.Join(modRoot, "..", "shared", "data", "boston311")
+	if d, ok := os.LookupEnv("WANGGE_CRASH_DATA"); ok {
+		data = d
+	}
+	if _, err := os.Stat(data); err != nil || data == "" {
+		// The Boston import is the quickest set-up (about a second); a
+		// checkout without the data beside it seeds the demo county instead.
+		t.Logf("no Boston data beside the repository (%v): the demo county instead", err)
+		return ""
+	}
+	return data
+}
+
 // env is one database under test.
 type env struct {
 	t      *testing.T
@@ -158,6 +165,7 @@ type env struct {
 
 	codes  []string
 	points [][2]float64
+	top    string // the code of the territory's top unit
 
 	mu      sync.Mutex
 	acked   map[string]int64     // idempotency key → service_request_id of a 2xx
@@ -207,16 +215,7 @@ func run(t *testing.T, bin, data, dbURL string, seed uint64) {
 	t0 := time.Now()
 	e := &env{t: t, bin: bin, dir: t.TempDir(), dbURL: dbURL, rnd: rand.New(rand.NewPCG(seed, 0x5eed)),
 		acked: map[string]int64{}, pending: map[string]job{}, failed: map[string]time.Time{}}
-	if data != "" {
-		e.wangge("migrate")
-		e.apiKey = apiKeyIn(t, e.wangge("import", "boston311", "--dir", data))
-		e.points = e.loadPoints()
-	} else {
-		e.seedDemo()
-		e.apiKey = apiKeyIn(t, e.wangge("apikey", "create", "--name", "crash", "--sync"))
-		// Inside micro-grids of the demo's 梅江镇.
-		e.points = [][2]float64{{26.4720, 116.0188}, {26.4705, 116.0172}, {26.4741, 116.0203}, {26.4690, 116.0150}, {26.4760, 116.0120}}
-	}
+	e.setUp(data)
 
 	// Cases that come due during the run, across the kills: the scheduler
 	// must act on each exactly once.
@@ -263,6 +262,23 @@ func run(t *testing.T, bin, data, dbURL string, seed uint64) {
 	}
 	t.Logf("%d of the %d scheduled cases came due while the server was down", whileDown, len(dues))
 	t.Logf("%s: %d reports acknowledged, %d lost in flight and re-sent, in %v", map[bool]string{true: "postgres", false: "sqlite"}[dbURL != ""], len(e.acked), e.lost, time.Since(t0).Round(time.Millisecond))
+}
+
+// setUp fills the database: Boston's territory from data, or the demo
+// county when data is empty; a sync key; points inside the territory.
+func (e *env) setUp(data string) {
+	if data != "" {
+		e.wangge("migrate")
+		e.apiKey = apiKeyIn(e.t, e.wangge("import", "boston311", "--dir", data))
+		e.points = e.loadPoints()
+		e.top = "BOS"
+		return
+	}
+	e.seedDemo()
+	e.apiKey = apiKeyIn(e.t, e.wangge("apikey", "create", "--name", "crash", "--sync"))
+	// Inside micro-grids of the demo's 梅江镇.
+	e.points = [][2]float64{{26.4720, 116.0188}, {26.4705, 116.0172}, {26.4741, 116.0203}, {26.4690, 116.0150}, {26.4760, 116.0120}}
+	e.top = "360730"
 }
 
 // apiKeyIn finds the "api_key: K" line a command printed.

@@ -102,6 +102,8 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request) error {
 		select {
 		case <-r.Context().Done():
 			return nil
+		case <-s.closing:
+			return nil
 		case <-beat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 			flusher.Flush()

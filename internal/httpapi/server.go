@@ -42,11 +42,21 @@ type Server struct {
 	logins  *limiter
 	reports *limiter // anonymous reports per client address
 	routes  []route
+
+	closing   chan struct{} // closed when the server shuts down: streams end
+	closeOnce sync.Once
 }
+
+// CloseStreams ends the live streams (SSE) in progress, so that a shutdown
+// does not wait for clients that never hang up; browsers reconnect, to
+// another server if there is one. Register it with
+// http.Server.RegisterOnShutdown.
+func (s *Server) CloseStreams() { s.closeOnce.Do(func() { close(s.closing) }) }
 
 // New builds a server and registers every route.
 func New(db *sqlstore.DB, loc *territory.Locator, cases *caseflow.Service, logger *slog.Logger, version string) *Server {
-	s := &Server{DB: db, Locator: loc, Cases: cases, Logger: logger, Version: version, mux: http.NewServeMux(), metrics: newMetrics(), logins: newLimiter(10, time.Minute), reports: newLimiter(20, time.Hour)}
+	s := &Server{DB: db, Locator: loc, Cases: cases, Logger: logger, Version: version, mux: http.NewServeMux(), metrics: newMetrics(), logins: newLimiter(10, time.Minute), reports: newLimiter(20, time.Hour),
+		closing: make(chan struct{})}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
 		s.mux.Handle(rt.Method+" "+rt.Path, s.handle(rt))
