@@ -37,6 +37,35 @@ type mapPoints struct {
 	Statuses  []string  `json:"statuses"`
 	Rows      [][6]any  `json:"rows"`
 	At        time.Time `json:"at"`
+
+	unitIdx   map[string]int
+	statusIdx map[wangge.Status]int
+}
+
+// mapLights are the lights a row names by index.
+var mapLights = map[string]int{"": 0, "green": 1, "yellow": 2, "red": 3}
+
+func newMapPoints(at time.Time) mapPoints {
+	return mapPoints{Units: []string{}, Lights: []string{"", "green", "yellow", "red"}, Rows: [][6]any{}, At: at,
+		unitIdx: map[string]int{}, statusIdx: map[wangge.Status]int{}}
+}
+
+// add appends a case's row: its unit and status as indexes into Units and
+// Statuses, which grow as new ones appear.
+func (m *mapPoints) add(id int64, lat, lon float64, unit string, light string, status wangge.Status) {
+	ui, ok := m.unitIdx[unit]
+	if !ok {
+		ui = len(m.Units)
+		m.unitIdx[unit] = ui
+		m.Units = append(m.Units, unit)
+	}
+	si, ok := m.statusIdx[status]
+	if !ok {
+		si = len(m.Statuses)
+		m.statusIdx[status] = si
+		m.Statuses = append(m.Statuses, string(status))
+	}
+	m.Rows = append(m.Rows, [6]any{id, round6(lat), round6(lon), ui, mapLights[light], si})
 }
 
 // caseFilterOf reads the listing filters of GET /api/v1/cases.
@@ -87,7 +116,7 @@ func (s *Server) casePoints(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	out := mapPoints{Units: []string{}, Lights: []string{"", "green", "yellow", "red"}, Rows: [][6]any{}, At: s.DB.Now()}
+	out := newMapPoints(s.DB.Now())
 	// The first page says how many there are; the others are read side by
 	// side on the pool of read connections.
 	const pageSize = 1000
@@ -116,27 +145,14 @@ func (s *Server) casePoints(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	unitIdx, statusIdx, seen := map[string]int{}, map[wangge.Status]int{}, map[int64]bool{}
-	lightIdx := map[string]int{"": 0, "green": 1, "yellow": 2, "red": 3}
+	seen := map[int64]bool{}
 	for _, cases := range pages {
 		for _, c := range cases {
 			if seen[c.ID] { // a case reported while the pages were read shifts the later ones
 				continue
 			}
 			seen[c.ID] = true
-			ui, ok := unitIdx[c.UnitCode]
-			if !ok {
-				ui = len(out.Units)
-				unitIdx[c.UnitCode] = ui
-				out.Units = append(out.Units, c.UnitCode)
-			}
-			si, ok := statusIdx[c.Status]
-			if !ok {
-				si = len(out.Statuses)
-				statusIdx[c.Status] = si
-				out.Statuses = append(out.Statuses, string(c.Status))
-			}
-			out.Rows = append(out.Rows, [6]any{c.ID, round6(c.Lat), round6(c.Lon), ui, lightIdx[c.Light], si})
+			out.add(c.ID, c.Lat, c.Lon, c.UnitCode, c.Light, c.Status)
 		}
 	}
 	out.Truncated = len(out.Rows) < out.Total
@@ -447,9 +463,7 @@ func pointsOf(recs []pointRec, at time.Time, f sqlstore.CaseFilter, me *wangge.U
 		}
 		return recs[i].ID > recs[j].ID
 	})
-	out := mapPoints{Units: []string{}, Lights: []string{"", "green", "yellow", "red"}, Rows: [][6]any{}, At: at}
-	unitIdx, statusIdx := map[string]int{}, map[wangge.Status]int{}
-	lightIdx := map[string]int{"": 0, "green": 1, "yellow": 2, "red": 3}
+	out := newMapPoints(at)
 	for _, p := range recs {
 		c := wangge.Case{UnitCode: p.Unit}
 		if p.Department != 0 {
@@ -471,19 +485,7 @@ func pointsOf(recs []pointRec, at time.Time, f sqlstore.CaseFilter, me *wangge.U
 		if len(out.Rows) >= maxMapPoints {
 			continue
 		}
-		ui, ok := unitIdx[p.Unit]
-		if !ok {
-			ui = len(out.Units)
-			unitIdx[p.Unit] = ui
-			out.Units = append(out.Units, p.Unit)
-		}
-		si, ok := statusIdx[p.Status]
-		if !ok {
-			si = len(out.Statuses)
-			statusIdx[p.Status] = si
-			out.Statuses = append(out.Statuses, string(p.Status))
-		}
-		out.Rows = append(out.Rows, [6]any{p.ID, round6(p.Lat), round6(p.Lon), ui, lightIdx[p.Light], si})
+		out.add(p.ID, p.Lat, p.Lon, p.Unit, p.Light, p.Status)
 	}
 	out.Truncated = len(out.Rows) < out.Total
 	return out
