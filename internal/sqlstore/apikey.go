@@ -73,19 +73,16 @@ func (db *DB) createAPIKey(ctx context.Context, name string, sync bool) (string,
 
 // CheckAPIKey returns the live API key of that value; an unknown or revoked
 // key is unauthorized. Every Open311 post asks, so a live key is remembered
-// for apiKeyTTL: a key revoked on this server stops at once, on another
-// server within the TTL.
+// for 10 s: a key revoked on this server stops at once, on another server
+// within those seconds.
 func (db *DB) CheckAPIKey(ctx context.Context, key string) (*APIKey, error) {
 	key = strings.TrimSpace(key)
 	if key == "" || len(key) > 200 {
 		return nil, errBadAPIKey
 	}
 	hash := string(tokenHash(key))
-	if v, ok := db.apiKeys.Load(hash); ok {
-		if e := v.(apiKeyEntry); db.Now().Before(e.until) {
-			k := e.key
-			return &k, nil
-		}
+	if k, ok := db.apiKeys.get(hash, db.Now()); ok {
+		return &k, nil
 	}
 	var k APIKey
 	err := db.read().queryRow(ctx, "SELECT id, name, sync, created_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
@@ -97,15 +94,8 @@ func (db *DB) CheckAPIKey(ctx context.Context, key string) (*APIKey, error) {
 		return nil, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
-	db.apiKeys.Store(hash, apiKeyEntry{k, db.Now().Add(apiKeyTTL)})
+	db.apiKeys.put(hash, k, db.Now())
 	return &k, nil
-}
-
-const apiKeyTTL = 10 * time.Second
-
-type apiKeyEntry struct {
-	key   APIKey
-	until time.Time
 }
 
 // RevokeAPIKey revokes every live key of the client called name
@@ -114,7 +104,7 @@ func (db *DB) RevokeAPIKey(ctx context.Context, name string) error {
 	if err := requireAdmin(ctx, "revoke API keys"); err != nil {
 		return err
 	}
-	defer db.apiKeys.Clear()
+	defer db.apiKeys.clear()
 	return db.Transact(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", db.Now().UTC(), strings.TrimSpace(name))
 		if err != nil {

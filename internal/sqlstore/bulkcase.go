@@ -52,7 +52,7 @@ func (db *DB) LoadCases(ctx context.Context, n int, gen func(i int, c *wangge.Ca
 		return 0, wangge.FieldError("n", "at least one case")
 	}
 	err = db.bulkTransact(ctx, func(tx *Tx, raw *sql.Conn) error {
-		l := &caseLoad{tx: tx, n: n, gen: gen, counties: map[string]string{}, rollups: map[wangge.RollupKey]*wangge.RollupVector{}}
+		l := &caseLoad{tx: tx, n: n, gen: gen, rollups: map[wangge.RollupKey]*wangge.RollupVector{}}
 		if err := l.reserveNumbers(ctx); err != nil {
 			return err
 		}
@@ -112,7 +112,6 @@ type caseLoad struct {
 	n                     int
 	gen                   func(int, *wangge.Case)
 	firstCase, firstEvent int64
-	counties              map[string]string // unit code → county code
 	next                  map[[2]string]int // county, day → next sequence number
 	rollups               map[wangge.RollupKey]*wangge.RollupVector
 	c                     wangge.Case
@@ -163,15 +162,7 @@ func (l *caseLoad) make(ctx context.Context, i int, number bool) error {
 
 // county returns the county code that numbers the cases of a unit.
 func (l *caseLoad) county(ctx context.Context, unit string) (string, error) {
-	if c, ok := l.counties[unit]; ok {
-		return c, nil
-	}
-	c, err := l.tx.countyOf(ctx, unit)
-	if err != nil {
-		return "", err
-	}
-	l.counties[unit] = c
-	return c, nil
+	return l.tx.countyOf(ctx, unit) // remembered by the DB
 }
 
 // reserveNumbers counts the cases of each county and report day and moves

@@ -258,7 +258,7 @@ func (nb *numberBlocks) next(ctx context.Context, db *DB, county, day string) (i
 // the unit's. Territories without a county level number by the unit itself.
 //
 // Filing a case asks this every time for a few thousand units that seldom
-// change, so answers are kept for countyTTL (and dropped when this process
+// change, so answers are kept for 5 minutes (and dropped when this process
 // changes units; another server's change is seen within the TTL).
 func (tx *Tx) countyOf(ctx context.Context, unit string) (string, error) {
 	return tx.db.countyOf(ctx, tx.conn, unit)
@@ -266,23 +266,14 @@ func (tx *Tx) countyOf(ctx context.Context, unit string) (string, error) {
 
 // countyOf is Tx.countyOf on the connection q.
 func (db *DB) countyOf(ctx context.Context, q conn, unit string) (string, error) {
-	if v, ok := db.counties.Load(unit); ok {
-		if e := v.(countyEntry); db.Now().Before(e.until) {
-			return e.county, nil
-		}
+	if county, ok := db.counties.get(unit, db.Now()); ok {
+		return county, nil
 	}
 	county, err := lookupCounty(ctx, q, unit)
 	if err == nil {
-		db.counties.Store(unit, countyEntry{county, db.Now().Add(countyTTL)})
+		db.counties.put(unit, county, db.Now())
 	}
 	return county, err
-}
-
-const countyTTL = 5 * time.Minute
-
-type countyEntry struct {
-	county string
-	until  time.Time
 }
 
 func lookupCounty(ctx context.Context, q conn, unit string) (string, error) {
@@ -551,7 +542,7 @@ func (db *DB) SetRoutingRules(ctx context.Context, category string, rules []Rout
 	if err := requireAdmin(ctx, "change routing"); err != nil {
 		return err
 	}
-	defer db.routes.Clear()
+	defer db.routes.clear()
 	return db.Transact(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, "DELETE FROM routing_rules WHERE category = ?", category); err != nil {
 			return err
@@ -612,22 +603,12 @@ type routeRule struct {
 	unit, level string
 }
 
-type routesEntry struct {
-	rules []routeRule
-	until time.Time
-}
-
-// routesTTL bounds how long a server keeps the routing rules of a category:
-// every dispatch reads them, they change seldom, a change on this server
-// drops them at once, and one on another server shows within the TTL.
-const routesTTL = time.Minute
-
+// routingRules returns the rules of a category that apply at a level. Every
+// dispatch reads them; a server keeps them for a minute (DB.routes).
 func (db *DB) routingRules(ctx context.Context, category string, level wangge.Level) ([]routeRule, error) {
 	key := category + "\x00" + string(level)
-	if v, ok := db.routes.Load(key); ok {
-		if e := v.(routesEntry); db.Now().Before(e.until) {
-			return e.rules, nil
-		}
+	if rules, ok := db.routes.get(key, db.Now()); ok {
+		return rules, nil
 	}
 	rows, err := db.read().query(ctx, `SELECT department_id, unit_code, level FROM routing_rules
 		WHERE category = ? AND (level = '' OR level = ?)`, category, string(level))
@@ -646,7 +627,7 @@ func (db *DB) routingRules(ctx context.Context, category string, level wangge.Le
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	db.routes.Store(key, routesEntry{rules, db.Now().Add(routesTTL)})
+	db.routes.put(key, rules, db.Now())
 	return rules, nil
 }
 

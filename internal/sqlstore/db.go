@@ -54,9 +54,9 @@ type DB struct {
 	// Now is the clock; tests replace it.
 	Now func() time.Time
 
-	counties     *sync.Map // unit code → countyEntry (countyOf)
-	apiKeys      *sync.Map // key hash → apiKeyEntry (CheckAPIKey)
-	routes       *sync.Map // category and level → routesEntry (Route)
+	counties     *memo[string]      // unit code → county code (countyOf)
+	apiKeys      *memo[APIKey]      // key hash → live key (CheckAPIKey)
+	routes       *memo[[]routeRule] // category and level → rules (Route)
 	numbers      *numberBlocks
 	group        *committer // SQLite: the writer's group commit
 	wstmt, rstmt *stmtCache // SQLite: prepared statements of the writer and the readers
@@ -70,7 +70,8 @@ func IsPostgres(s string) bool {
 // Open opens the database named by dsn: a postgres:// URL or an SQLite file
 // path (created if missing).
 func Open(ctx context.Context, dsn string) (*DB, error) {
-	db := &DB{Now: func() time.Time { return time.Now().UTC() }, counties: new(sync.Map), apiKeys: new(sync.Map), routes: new(sync.Map), numbers: new(numberBlocks)}
+	db := &DB{Now: func() time.Time { return time.Now().UTC() }, numbers: new(numberBlocks),
+		counties: newMemo[string](5 * time.Minute), apiKeys: newMemo[APIKey](10 * time.Second), routes: newMemo[[]routeRule](time.Minute)}
 	if IsPostgres(dsn) {
 		pg, err := sql.Open("pgx", dsn)
 		if err != nil {
