@@ -503,21 +503,13 @@ func (db *DB) updateCase(ctx context.Context, id int64, version int, system bool
 
 // RecentCasesNear returns open cases of a category reported since since
 // whose point lies in the given box, for duplicate detection; the caller
-// measures the exact distance. The earliest come first. The query reads
-// the partial index of open cases by category and latitude; an ORDER BY in
-// SQL would lead SQLite to walk every case of the category in the window
-// instead, so the (few) rows are sorted here.
-func (db *DB) RecentCasesNear(ctx context.Context, category string, since time.Time, box [4]float64) ([]*wangge.Case, error) {
-	return recentCasesNear(ctx, db.read(), category, since, box)
-}
-
-// RecentCasesNear is DB.RecentCasesNear inside a transaction.
+// measures the exact distance. The earliest come first. It runs in the
+// filing transaction, so that two reports of one matter see each other. The
+// query reads the partial index of open cases by category and latitude; an
+// ORDER BY in SQL would lead SQLite to walk every case of the category in
+// the window instead, so the (few) rows are sorted here.
 func (tx *Tx) RecentCasesNear(ctx context.Context, category string, since time.Time, box [4]float64) ([]*wangge.Case, error) {
-	return recentCasesNear(ctx, tx.conn, category, since, box)
-}
-
-func recentCasesNear(ctx context.Context, q conn, category string, since time.Time, box [4]float64) ([]*wangge.Case, error) {
-	rows, err := q.query(ctx, "SELECT "+caseCols+` FROM cases c WHERE c.category = ? AND c.lat BETWEEN ? AND ?
+	rows, err := tx.query(ctx, "SELECT "+caseCols+` FROM cases c WHERE c.category = ? AND c.lat BETWEEN ? AND ?
 		AND c.status NOT IN ('closed', 'rated', 'rejected', 'merged') AND c.lon BETWEEN ? AND ? AND c.reported_at >= ?
 		LIMIT 200`, category, box[1], box[3], box[0], box[2], since.UTC())
 	if err != nil {
@@ -639,9 +631,9 @@ func (db *DB) DepartmentByCode(ctx context.Context, code string) (int64, error) 
 }
 
 // DueCases returns the ids of cases whose next look is due at now, soonest
-// first, from the scheduler's index.
+// first, from the scheduler's index. Several servers may get the same ids;
+// each claims a case with SKIP LOCKED (ClaimContext).
 func (db *DB) DueCases(ctx context.Context, now time.Time, limit int) ([]int64, error) {
-	// (Servers claim each case with SKIP LOCKED: see ClaimContext.)
 	rows, err := db.read().query(ctx, "SELECT id FROM cases WHERE next_check_at IS NOT NULL AND next_check_at <= ? ORDER BY next_check_at LIMIT ?", now.UTC(), limit)
 	if err != nil {
 		return nil, err
