@@ -156,9 +156,11 @@ func (s *Service) report(ctx context.Context, c *wangge.Case, now time.Time, syn
 	wangge.StartClock(c, cat, cal, now)
 	ev := wangge.CaseEvent{At: now, ActorID: c.ReporterID, Action: "report", To: wangge.StatusReported,
 		Data: map[string]any{"channel": c.Channel}}
-	evs := []wangge.CaseEvent{ev}
 	if sync != nil {
 		ev.Data["via"] = sync.source
+	}
+	evs := []wangge.CaseEvent{ev}
+	if sync != nil {
 		var err error
 		if evs, err = s.syncSteps(ctx, c, evs, sync.source, now, wangge.ActAccept, wangge.ActDispatch); err != nil {
 			return nil, err
@@ -177,7 +179,7 @@ func (s *Service) report(ctx context.Context, c *wangge.Case, now time.Time, syn
 			return err
 		}
 		c.DuplicateOf = &dup.ID
-		ev.Data["probable_duplicate_of"] = dup.ID
+		evs[0].Data["probable_duplicate_of"] = dup.ID // the report's row
 		return nil
 	}, evs...)
 	if err != nil {
