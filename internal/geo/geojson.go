@@ -692,21 +692,7 @@ func (s *scanner) geometry(m members, prefix string) (MultiPolygon, error) {
 	if c.consume(']') {
 		return nil, path.err("no polygons")
 	}
-	var mp MultiPolygon
-	for i := 0; ; i++ {
-		pg, err := c.polygon(path.push(i))
-		if err != nil {
-			return nil, err
-		}
-		mp = append(mp, pg)
-		if c.consume(',') {
-			continue
-		}
-		if c.consume(']') {
-			return mp, nil
-		}
-		return nil, c.syntaxError("expected ',' or ']'")
-	}
+	return elements(c, path, c.polygon)
 }
 
 func (s *scanner) polygon(path coordPath) (Polygon, error) {
@@ -716,18 +702,24 @@ func (s *scanner) polygon(path coordPath) (Polygon, error) {
 	if s.consume(']') {
 		return nil, path.err("polygon has no rings")
 	}
-	var pg Polygon
+	return elements(s, path, s.ring)
+}
+
+// elements reads the elements of an array whose '[' is consumed and which is
+// not empty, each with elem at its own path, up to the closing ']'.
+func elements[T any](s *scanner, path coordPath, elem func(coordPath) (T, error)) ([]T, error) {
+	var out []T
 	for i := 0; ; i++ {
-		r, err := s.ring(path.push(i))
+		e, err := elem(path.push(i))
 		if err != nil {
 			return nil, err
 		}
-		pg = append(pg, r)
+		out = append(out, e)
 		if s.consume(',') {
 			continue
 		}
 		if s.consume(']') {
-			return pg, nil
+			return out, nil
 		}
 		return nil, s.syntaxError("expected ',' or ']'")
 	}
