@@ -21,8 +21,18 @@ type RollupKey struct {
 }
 
 // RollupVector is a case's contribution: one per status column, then
-// closed on time (closed or rated, never overdue) and ever overdue.
-type RollupVector [13]int
+// closed on time (closed or rated, never overdue), ever overdue, open and
+// red now (past the deadline of its current step), and its rating (rated
+// cases; 1..5).
+type RollupVector [15]int
+
+// Columns of a RollupVector after the statuses.
+const (
+	RollupOnTime    = 11
+	RollupOverdue   = 12
+	RollupRed       = 13
+	RollupRatingSum = 14
+)
 
 // Rollup returns the row and the contribution of a case.
 func Rollup(c *Case) (RollupKey, RollupVector) {
@@ -34,10 +44,16 @@ func Rollup(c *Case) (RollupKey, RollupVector) {
 	}
 	done := c.Status == StatusClosed || c.Status == StatusRated
 	if done && !c.Overdue {
-		v[11] = 1
+		v[RollupOnTime] = 1
 	}
 	if c.Overdue {
-		v[12] = 1
+		v[RollupOverdue] = 1
+	}
+	if c.Status.Open() && c.Light == "red" {
+		v[RollupRed] = 1
+	}
+	if c.Status == StatusRated {
+		v[RollupRatingSum] = c.Rating
 	}
 	k := RollupKey{Day: c.ReportedAt.In(ChinaTime).Format("2006-01-02"), UnitCode: c.UnitCode, Category: c.Category}
 	if c.DepartmentID != nil {
@@ -55,6 +71,9 @@ type Stats struct {
 	Closed       int            `json:"closed"` // closed or rated
 	ClosedOnTime int            `json:"closed_on_time"`
 	Overdue      int            `json:"overdue"`      // ever overdue
+	Red          int            `json:"red"`          // open and past the deadline of the current step now
+	Rated        int            `json:"rated"`
+	Satisfaction float64        `json:"satisfaction"` // mean rating of the rated cases, 1..5 (0: none rated)
 	DueToClose   int            `json:"due_to_close"` // 应结案数: reported minus rejected and merged
 	ClosureRate  float64        `json:"closure_rate"` // 结案率 = closed / due to close
 	OnTimeRate   float64        `json:"on_time_rate"` // 按期结案率 = closed on time / due to close
@@ -73,7 +92,10 @@ func StatsOf(key string, v RollupVector) Stats {
 		}
 	}
 	s.Closed = v[6] + v[7]
-	s.ClosedOnTime, s.Overdue = v[11], v[12]
+	s.ClosedOnTime, s.Overdue, s.Red, s.Rated = v[RollupOnTime], v[RollupOverdue], v[RollupRed], v[7]
+	if s.Rated > 0 {
+		s.Satisfaction = float64(v[RollupRatingSum]) / float64(s.Rated)
+	}
 	s.DueToClose = s.Reported - v[8] - v[9]
 	if s.DueToClose > 0 {
 		s.ClosureRate = float64(s.Closed) / float64(s.DueToClose)

@@ -1,13 +1,10 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -149,14 +146,7 @@ func (l *caseLoad) make(ctx context.Context, i int, number bool) error {
 		c.UpdatedAt = c.ReportedAt
 	}
 	k, v := wangge.Rollup(c)
-	sum := l.rollups[k]
-	if sum == nil {
-		sum = new(wangge.RollupVector)
-		l.rollups[k] = sum
-	}
-	for j := range v {
-		sum[j] += v[j]
-	}
+	addRollup(l.rollups, k, &v)
 	return nil
 }
 
@@ -290,71 +280,14 @@ func (l *caseLoad) copy(ctx context.Context, raw *sql.Conn) error {
 	})
 }
 
-// storeRollups adds the loaded cases to the statistics, many rows per
-// statement through one prepared statement, in key order so that the
-// table's primary key grows in order rather than by random inserts: at a
-// fine grain (day, micro-grid, category, department) there are nearly as
-// many rollup rows as cases, and one statement each took minutes per
-// million on PostgreSQL.
+// storeRollups adds the loaded cases to the statistics, at every level.
 func (l *caseLoad) storeRollups(ctx context.Context) error {
-	keys := make([]wangge.RollupKey, 0, len(l.rollups))
-	for k := range l.rollups {
-		keys = append(keys, k)
+	if _, err := l.tx.statsLock(ctx, true); err != nil {
+		return err
 	}
-	slices.SortFunc(keys, func(a, b wangge.RollupKey) int {
-		return cmp.Or(strings.Compare(a.UnitCode, b.UnitCode), strings.Compare(a.Day, b.Day),
-			strings.Compare(a.Category, b.Category), cmp.Compare(a.DepartmentID, b.DepartmentID))
-	})
-	cols := append([]string{"day", "unit_code", "category", "department_id"}, rollupCols...)
-	sets := make([]string, len(rollupCols))
-	for i, c := range rollupCols {
-		sets[i] = c + " = case_rollup." + c + " + excluded." + c
+	shape, err := l.tx.writeShape(ctx)
+	if err != nil {
+		return err
 	}
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	query := func(rows int) string {
-		return l.tx.d.rebind("INSERT INTO case_rollup (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ") +
-			" ON CONFLICT (unit_code, day, category, department_id) DO UPDATE SET " + strings.Join(sets, ", "))
-	}
-	per := maxParams / len(cols)
-	var full *sql.Stmt
-	args := make([]any, 0, per*len(cols))
-	flush := func() error {
-		rows := len(args) / len(cols)
-		if rows == 0 {
-			return nil
-		}
-		var err error
-		if rows == per {
-			if full == nil {
-				if full, err = l.tx.q.(*sql.Tx).PrepareContext(ctx, query(per)); err != nil {
-					return fmt.Errorf("rollup: %w", err)
-				}
-			}
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = l.tx.q.ExecContext(ctx, query(rows), args...)
-		}
-		args = args[:0]
-		if err != nil {
-			return fmt.Errorf("rollup: %w", err)
-		}
-		return nil
-	}
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	for _, k := range keys {
-		args = append(args, k.Day, k.UnitCode, k.Category, k.DepartmentID)
-		for _, x := range l.rollups[k] {
-			args = append(args, x)
-		}
-		if len(args) == per*len(cols) {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
+	return l.tx.applyRollups(ctx, l.rollups, shape)
 }

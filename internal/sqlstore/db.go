@@ -57,6 +57,8 @@ type DB struct {
 	counties     *memo[string]      // unit code → county code (countyOf)
 	apiKeys      *memo[APIKey]      // key hash → live key (CheckAPIKey)
 	routes       *memo[[]routeRule] // category and level → rules (Route)
+	unitShapes   *memo[statsShape]  // the levels the units call for in case_stats
+	statsShapes  *memo[statsShape]  // the levels case_stats holds
 	numbers      *numberBlocks
 	group        *committer // SQLite: the writer's group commit
 	wstmt, rstmt *stmtCache // SQLite: prepared statements of the writer and the readers
@@ -71,7 +73,8 @@ func IsPostgres(s string) bool {
 // path (created if missing).
 func Open(ctx context.Context, dsn string) (*DB, error) {
 	db := &DB{Now: func() time.Time { return time.Now().UTC() }, numbers: new(numberBlocks),
-		counties: newMemo[string](5 * time.Minute), apiKeys: newMemo[APIKey](10 * time.Second), routes: newMemo[[]routeRule](time.Minute)}
+		counties: newMemo[string](5 * time.Minute), apiKeys: newMemo[APIKey](10 * time.Second), routes: newMemo[[]routeRule](time.Minute),
+		unitShapes: newMemo[statsShape](time.Minute), statsShapes: newMemo[statsShape](5 * time.Second)}
 	if IsPostgres(dsn) {
 		pg, err := sql.Open("pgx", dsn)
 		if err != nil {
@@ -116,6 +119,12 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 		return nil, fmt.Errorf("connect to %s database: %w", db.dialect, err)
 	}
 	return db, nil
+}
+
+// unitsChanged forgets what is remembered about the units.
+func (db *DB) unitsChanged() {
+	db.counties.clear()
+	db.unitShapes.clear()
 }
 
 // Dialect returns the database's dialect.

@@ -109,5 +109,8 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 		}
 		n++
 	}
+	if err := db.rebuildStatsIfAsked(ctx); err != nil {
+		return n, fmt.Errorf("rebuild statistics: %w", err)
+	}
 	return n, nil
 }

@@ -10,18 +10,51 @@ import (
 	"github.com/wangge/wangge"
 )
 
-var rollupCols = []string{"n_reported", "n_accepted", "n_dispatched", "n_in_progress", "n_handled", "n_verified",
-	"n_closed", "n_rated", "n_rejected", "n_merged", "n_suspended", "n_on_time", "n_overdue"}
+// The statistics of the case loop live in three tables (migration 0012):
+//
+//   - case_rollup_delta: each change of a case appends the change of its
+//     contribution, in the change's transaction. An insert and nothing
+//     else, so a report pays for no read-modify-write of a shared row.
+//   - case_rollup: the folded sums by report day, unit, category and
+//     department. At grid level that is about one row per case; a question
+//     about a community, a grid or a street reads it.
+//   - case_stats: the same sums at the levels that hold many cases (all of
+//     them, province, city, county, street) by month and over all time, and
+//     by day too for county and above. A question about a province reads at
+//     most a few thousand of these rows, however many cases there are.
+//
+// FoldStats moves the deltas into the other two in one transaction; a
+// question sums the rows of its level plus the deltas not yet folded, in one
+// statement, so the answer is exact however long ago the last fold ran.
 
-// rollup moves a case's contribution in the statistics from what it was
-// (nil for a new case) to what it is, in the transaction of the change.
-func (tx *Tx) rollup(ctx context.Context, old, cur *wangge.Case) error {
-	type delta struct {
-		k wangge.RollupKey
-		v wangge.RollupVector
+var rollupCols = []string{"n_reported", "n_accepted", "n_dispatched", "n_in_progress", "n_handled", "n_verified",
+	"n_closed", "n_rated", "n_rejected", "n_merged", "n_suspended", "n_on_time", "n_overdue", "n_red", "rating_sum"}
+
+func init() {
+	if len(rollupCols) != len(wangge.RollupVector{}) {
+		panic("sqlstore: rollupCols does not match wangge.RollupVector")
 	}
-	var ds []delta
+}
+
+var deltaInsert = func() [2]string {
+	cols := "INSERT INTO case_rollup_delta (day, unit_code, category, department_id, " + strings.Join(rollupCols, ", ") + ") VALUES "
+	one := "(?, ?, ?, ?" + strings.Repeat(", ?", len(rollupCols)) + ")"
+	return [2]string{cols + one, cols + one + ", " + one}
+}()
+
+// rollup records the change of a case's contribution to the statistics from
+// what it was (nil for a new case) to what it is, in the transaction of the
+// change: one or two rows of case_rollup_delta, or none if nothing counted
+// changed.
+func (tx *Tx) rollup(ctx context.Context, old, cur *wangge.Case) error {
 	nk, nv := wangge.Rollup(cur)
+	args := make([]any, 0, 2*(4+len(nv)))
+	add := func(k wangge.RollupKey, v *wangge.RollupVector) {
+		args = append(args, k.Day, k.UnitCode, k.Category, k.DepartmentID)
+		for _, x := range v {
+			args = append(args, x)
+		}
+	}
 	if old != nil {
 		ok, ov := wangge.Rollup(old)
 		if ok == nk && ov == nv {
@@ -35,24 +68,12 @@ func (tx *Tx) rollup(ctx context.Context, old, cur *wangge.Case) error {
 				nv[i] += ov[i]
 			}
 		} else {
-			ds = append(ds, delta{ok, ov})
+			add(ok, &ov)
 		}
 	}
-	ds = append(ds, delta{nk, nv})
-	sets := make([]string, len(rollupCols))
-	for i, c := range rollupCols {
-		sets[i] = c + " = case_rollup." + c + " + excluded." + c
-	}
-	q := "INSERT INTO case_rollup (day, unit_code, category, department_id, " + strings.Join(rollupCols, ", ") + ") VALUES (?, ?, ?, ?" +
-		strings.Repeat(", ?", len(rollupCols)) + ") ON CONFLICT (unit_code, day, category, department_id) DO UPDATE SET " + strings.Join(sets, ", ")
-	for _, d := range ds {
-		args := []any{d.k.Day, d.k.UnitCode, d.k.Category, d.k.DepartmentID}
-		for _, x := range d.v {
-			args = append(args, x)
-		}
-		if _, err := tx.exec(ctx, q, args...); err != nil {
-			return fmt.Errorf("rollup: %w", err)
-		}
+	add(nk, &nv)
+	if _, err := tx.exec(ctx, deltaInsert[len(args)/(4+len(nv))-1], args...); err != nil {
+		return fmt.Errorf("rollup: %w", err)
 	}
 	return nil
 }
@@ -62,53 +83,50 @@ func (tx *Tx) rollup(ctx context.Context, old, cur *wangge.Case) error {
 // lie in the caller's scope; without one, the caller's whole scope counts.
 func (db *DB) Stats(ctx context.Context, f wangge.StatsFilter) (wangge.Stats, []wangge.Stats, error) {
 	s := wangge.ScopeFromContext(ctx)
-	var w where
-	if f.Unit != "" {
+	var roots []string
+	switch {
+	case f.Unit != "":
 		if !s.Contains(f.Unit) {
 			return wangge.Stats{}, nil, wangge.Errorf(wangge.ENOTFOUND, "unit %s not found", f.Unit)
 		}
-		w.add("unit_code >= ? AND unit_code < ?", f.Unit, wangge.CodeUpperBound(f.Unit))
-	} else {
-		sp, args := scopeWhere(s, "unit_code")
-		w.add(sp, args...)
+		roots = []string{f.Unit}
+	case s.All:
+		roots = []string{""}
+	default:
+		roots = s.Roots
 	}
-	if f.From != nil {
-		w.add("day >= ?", f.From.In(wangge.ChinaTime).Format("2006-01-02"))
-	}
-	if f.To != nil {
-		w.add("day < ?", f.To.In(wangge.ChinaTime).Format("2006-01-02"))
-	}
-	if f.Category != "" {
-		w.add("category >= ? AND category < ?", f.Category, f.Category+"~")
-	}
-	if f.Department != 0 {
-		w.add("department_id = ?", f.Department)
-	}
-	group := "''"
+	q := statsQuery{f: f}
 	switch f.GroupBy {
-	case "", "status":
-	case "category":
-		group = "category"
-	case "major":
-		group = "SUBSTR(category, 1, 2)"
-	case "department":
-		group = "CAST(department_id AS TEXT)"
-	case "day":
-		group = "day"
+	case "", "status", "category", "major", "department", "day":
 	case "unit":
-		depth := f.UnitDepth
-		if depth <= 0 || depth > 32 {
+		if f.UnitDepth <= 0 || f.UnitDepth > 32 {
 			return wangge.Stats{}, nil, wangge.FieldError("unit_depth", "the code length to group at, e.g. 12 for communities")
 		}
-		group = "SUBSTR(unit_code, 1, " + strconv.Itoa(depth) + ")"
 	default:
 		return wangge.Stats{}, nil, wangge.FieldError("group_by", "status, category, major, unit, department or day")
+	}
+	if f.From != nil {
+		q.from = f.From.In(wangge.ChinaTime).Format("2006-01-02")
+	}
+	if f.To != nil {
+		q.to = f.To.In(wangge.ChinaTime).Format("2006-01-02")
+	}
+	shape, err := db.queryShape(ctx)
+	if err != nil {
+		return wangge.Stats{}, nil, err
+	}
+	q.shape = shape
+	for _, r := range roots {
+		q.plan(r)
+	}
+	if len(q.parts) == 0 { // no scope: nothing to count
+		return wangge.StatsOf("", wangge.RollupVector{}), nil, nil
 	}
 	sums := make([]string, len(rollupCols))
 	for i, c := range rollupCols {
 		sums[i] = "COALESCE(SUM(" + c + "), 0)"
 	}
-	rows, err := db.read().query(ctx, "SELECT "+group+", "+strings.Join(sums, ", ")+" FROM case_rollup"+w.String()+" GROUP BY 1", w.args...)
+	rows, err := db.read().query(ctx, "SELECT k, "+strings.Join(sums, ", ")+" FROM ("+strings.Join(q.parts, " UNION ALL ")+") t GROUP BY k", q.args...)
 	if err != nil {
 		return wangge.Stats{}, nil, err
 	}
@@ -128,7 +146,8 @@ func (db *DB) Stats(ctx context.Context, f wangge.StatsFilter) (wangge.Stats, []
 		for i := range v {
 			total[i] += v[i]
 		}
-		if f.GroupBy != "" && f.GroupBy != "status" {
+		// A group whose cases all moved to another sums to nothing.
+		if f.GroupBy != "" && f.GroupBy != "status" && v != (wangge.RollupVector{}) {
 			groups = append(groups, wangge.StatsOf(key, v))
 		}
 	}
@@ -137,4 +156,161 @@ func (db *DB) Stats(ctx context.Context, f wangge.StatsFilter) (wangge.Stats, []
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i].Key < groups[j].Key })
 	return wangge.StatsOf("", total), groups, nil
+}
+
+// statsQuery builds the UNION ALL of the row sets that together hold the
+// answer: for each scope root, case_stats where its level has them, else
+// case_rollup, plus the deltas not yet folded.
+type statsQuery struct {
+	f        wangge.StatsFilter
+	from, to string // China days, "" for open ends
+	shape    statsShape
+	parts    []string
+	args     []any
+}
+
+// plan adds the parts of one root ("" for everything).
+func (q *statsQuery) plan(root string) {
+	du := len(root)
+	// rd is the depth of the rows to read: the root's, or that of the
+	// units grouped by when they lie below it.
+	rd := du
+	if q.f.GroupBy == "unit" && q.f.UnitDepth > du {
+		rd = q.f.UnitDepth
+	}
+	coarse, daily := q.shape.coarse(rd), q.shape.daily(rd)
+	switch {
+	case !coarse:
+		q.fine("case_rollup", root, q.from, q.to)
+	case q.f.GroupBy == "day":
+		if daily {
+			q.stats(root, rd, "d", q.from, q.to)
+		} else {
+			q.fine("case_rollup", root, q.from, q.to)
+		}
+	case q.from == "" && q.to == "":
+		q.stats(root, rd, "a", "", "")
+	default:
+		// Whole months from the month rows, the days before and after
+		// from the day rows (or the fine rows where there are none).
+		ms, me := q.from, q.to
+		if ms != "" && !strings.HasSuffix(ms, "-01") {
+			ms = nextMonth(ms[:7])
+		} else if ms != "" {
+			ms = ms[:7]
+		}
+		if me != "" {
+			me = me[:7]
+		}
+		days := func(from, to string) {
+			if from != "" && to != "" && from >= to {
+				return
+			}
+			if daily {
+				q.stats(root, rd, "d", from, to)
+			} else {
+				q.fine("case_rollup", root, from, to)
+			}
+		}
+		if ms != "" && me != "" && ms >= me {
+			days(q.from, q.to)
+			break
+		}
+		if ms != "" {
+			days(q.from, ms+"-01")
+		}
+		q.stats(root, rd, "m", ms, me)
+		if me != "" {
+			days(me+"-01", q.to)
+		}
+	}
+	q.fine("case_rollup_delta", root, q.from, q.to)
+}
+
+// key returns the group expression over a table's columns: fine tables
+// (case_rollup and the deltas) have day and the case's unit code, case_stats
+// has bucket and the code of the rows' level.
+func (q *statsQuery) key(root string, fine bool) string {
+	switch q.f.GroupBy {
+	case "category":
+		return "category"
+	case "major":
+		return "SUBSTR(category, 1, 2)"
+	case "department":
+		return "CAST(department_id AS TEXT)"
+	case "day":
+		if fine {
+			return "day"
+		}
+		return "bucket"
+	case "unit":
+		d := q.f.UnitDepth
+		if d <= len(root) {
+			q.args = append(q.args, root[:d])
+			return "CAST(? AS TEXT)"
+		}
+		if fine {
+			return "SUBSTR(unit_code, 1, " + strconv.Itoa(d) + ")"
+		}
+		return "unit_code"
+	}
+	return "''"
+}
+
+func (q *statsQuery) fine(table, root, from, to string) {
+	var w where
+	k := q.key(root, true)
+	if root != "" {
+		w.add("unit_code >= ? AND unit_code < ?", root, wangge.CodeUpperBound(root))
+	}
+	if from != "" {
+		w.add("day >= ?", from)
+	}
+	if to != "" {
+		w.add("day < ?", to)
+	}
+	q.filters(&w)
+	q.parts = append(q.parts, "SELECT "+k+" AS k, "+strings.Join(rollupCols, ", ")+" FROM "+table+w.String())
+}
+
+func (q *statsQuery) stats(root string, depth int, span, from, to string) {
+	var w where
+	k := q.key(root, false)
+	w.add("span = ? AND depth = ?", span, depth)
+	switch {
+	case depth == len(root):
+		w.add("unit_code = ?", root)
+	case root != "":
+		w.add("unit_code >= ? AND unit_code < ?", root, wangge.CodeUpperBound(root))
+	}
+	if from != "" {
+		w.add("bucket >= ?", from)
+	}
+	if to != "" {
+		w.add("bucket < ?", to)
+	}
+	q.filters(&w)
+	q.parts = append(q.parts, "SELECT "+k+" AS k, "+strings.Join(rollupCols, ", ")+" FROM case_stats"+w.String())
+}
+
+func (q *statsQuery) filters(w *where) {
+	if q.f.Category != "" {
+		w.add("category >= ? AND category < ?", q.f.Category, q.f.Category+"~")
+	}
+	if q.f.Department != 0 {
+		w.add("department_id = ?", q.f.Department)
+	}
+	q.args = append(q.args, w.args...)
+}
+
+// nextMonth returns the month after m (2006-01).
+func nextMonth(m string) string {
+	y, _ := strconv.Atoi(m[:4])
+	mo, _ := strconv.Atoi(m[5:7])
+	if mo == 12 {
+		y, mo = y+1, 1
+	} else {
+		mo++
+	}
+	return fmt.Sprintf("%04d-%02d", y, mo)
 }

@@ -1,0 +1,477 @@
+package sqlstore
+
+import (
+	"cmp"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wangge/wangge"
+)
+
+// statsShape says which code lengths case_stats holds rows for, besides
+// depth 0 (everything): all time and by month for the units of the levels
+// that hold many cases, by day too for county and above. Below those levels
+// (community, grid, ...) a unit's own rows in case_rollup are few enough to
+// sum. It is derived from the units (a code's length says its level, as the
+// coding scheme has it) and only ever grows, so a server that read it a
+// moment ago never reads rows that are not there.
+type statsShape struct {
+	all, day []int // ascending code lengths
+}
+
+var (
+	coarseLevels = []wangge.Level{wangge.LevelProvince, wangge.LevelCity, wangge.LevelCounty, wangge.LevelStreet}
+	dailyLevels  = []wangge.Level{wangge.LevelProvince, wangge.LevelCity, wangge.LevelCounty}
+)
+
+func (s statsShape) coarse(depth int) bool { return depth == 0 || slices.Contains(s.all, depth) }
+func (s statsShape) daily(depth int) bool  { return depth == 0 || slices.Contains(s.day, depth) }
+
+// String is the form kept in stats_meta: "a:2,4,6,9;d:2,4,6".
+func (s statsShape) String() string {
+	join := func(xs []int) string {
+		parts := make([]string, len(xs))
+		for i, x := range xs {
+			parts[i] = strconv.Itoa(x)
+		}
+		return strings.Join(parts, ",")
+	}
+	return "a:" + join(s.all) + ";d:" + join(s.day)
+}
+
+func parseShape(v string) statsShape {
+	var s statsShape
+	for _, part := range strings.Split(v, ";") {
+		name, list, _ := strings.Cut(part, ":")
+		for _, x := range strings.Split(list, ",") {
+			if n, err := strconv.Atoi(x); err == nil && n > 0 {
+				switch name {
+				case "a":
+					s.all = append(s.all, n)
+				case "d":
+					s.day = append(s.day, n)
+				}
+			}
+		}
+	}
+	return s.normal()
+}
+
+func (s statsShape) union(o statsShape) statsShape {
+	return statsShape{append(slices.Clone(s.all), o.all...), append(slices.Clone(s.day), o.day...)}.normal()
+}
+
+func (s statsShape) normal() statsShape {
+	slices.Sort(s.all)
+	slices.Sort(s.day)
+	return statsShape{slices.Compact(s.all), slices.Compact(s.day)}
+}
+
+// unitsShape reads the shape the units call for (remembered for a minute:
+// it changes when a level is added above or below the existing ones).
+func (db *DB) unitsShape(ctx context.Context) (statsShape, error) {
+	now := time.Now()
+	if s, ok := db.unitShapes.get("", now); ok {
+		return s, nil
+	}
+	rows, err := db.read().query(ctx, "SELECT DISTINCT level, LENGTH(code) FROM units")
+	if err != nil {
+		return statsShape{}, err
+	}
+	defer rows.Close()
+	var s statsShape
+	for rows.Next() {
+		var level wangge.Level
+		var n int
+		if err := rows.Scan(&level, &n); err != nil {
+			return statsShape{}, err
+		}
+		if slices.Contains(coarseLevels, level) {
+			s.all = append(s.all, n)
+		}
+		if slices.Contains(dailyLevels, level) {
+			s.day = append(s.day, n)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return statsShape{}, err
+	}
+	s = s.normal()
+	db.unitShapes.put("", s, now)
+	return s, nil
+}
+
+// queryShape is the shape case_stats has been built to, for questions
+// (remembered for a few seconds; a stale one lacks at most a level, whose
+// questions then sum case_rollup instead).
+func (db *DB) queryShape(ctx context.Context) (statsShape, error) {
+	now := time.Now()
+	if s, ok := db.statsShapes.get("", now); ok {
+		return s, nil
+	}
+	s, err := storedShape(ctx, db.read())
+	if err != nil {
+		return s, err
+	}
+	db.statsShapes.put("", s, now)
+	return s, nil
+}
+
+func storedShape(ctx context.Context, c conn) (statsShape, error) {
+	var v string
+	err := c.queryRow(ctx, "SELECT v FROM stats_meta WHERE k = 'shape'").Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return statsShape{}, nil
+	}
+	return parseShape(v), err
+}
+
+// statsLock keeps writers of case_stats on several PostgreSQL servers from
+// running at once (a fold, a bulk load, a rebuild); wait false tries and
+// reports whether it got the lock. On SQLite the one writer is the lock.
+func (tx *Tx) statsLock(ctx context.Context, wait bool) (bool, error) {
+	if tx.d != Postgres {
+		return true, nil
+	}
+	if wait {
+		_, err := tx.exec(ctx, "SELECT pg_advisory_xact_lock(20261123)")
+		return err == nil, err
+	}
+	var got bool
+	err := tx.queryRow(ctx, "SELECT pg_try_advisory_xact_lock(20261123)").Scan(&got)
+	return got, err
+}
+
+// writeShape returns the shape to write case_stats in: the stored one grown
+// by what the units call for. When it grew, case_stats is rebuilt from
+// case_rollup first, so that the new level holds the old cases too.
+func (tx *Tx) writeShape(ctx context.Context) (statsShape, error) {
+	stored, err := storedShape(ctx, tx.conn)
+	if err != nil {
+		return stored, err
+	}
+	units, err := tx.db.unitsShape(ctx)
+	if err != nil {
+		return stored, err
+	}
+	shape := stored.union(units)
+	if shape.String() == stored.String() {
+		return stored, nil
+	}
+	if err := tx.rebuildStatsLevels(ctx, shape); err != nil {
+		return shape, err
+	}
+	return shape, nil
+}
+
+// rebuildStatsLevels refills case_stats in shape from case_rollup, in SQL.
+func (tx *Tx) rebuildStatsLevels(ctx context.Context, shape statsShape) error {
+	if _, err := tx.exec(ctx, "DELETE FROM case_stats"); err != nil {
+		return err
+	}
+	sums := make([]string, len(rollupCols))
+	for i, c := range rollupCols {
+		sums[i] = "SUM(" + c + ")"
+	}
+	for _, depth := range append([]int{0}, shape.all...) {
+		spans := map[string]string{"a": "''", "m": "SUBSTR(day, 1, 7)"}
+		if shape.daily(depth) {
+			spans["d"] = "day"
+		}
+		for span, bucket := range spans {
+			d := strconv.Itoa(depth)
+			q := "INSERT INTO case_stats (span, depth, unit_code, bucket, category, department_id, " + strings.Join(rollupCols, ", ") + ") " +
+				"SELECT '" + span + "', " + d + ", SUBSTR(unit_code, 1, " + d + "), " + bucket + ", category, department_id, " + strings.Join(sums, ", ") +
+				" FROM case_rollup GROUP BY 3, 4, 5, 6"
+			if _, err := tx.exec(ctx, q); err != nil {
+				return fmt.Errorf("rebuild statistics at depth %d: %w", depth, err)
+			}
+		}
+	}
+	_, err := tx.exec(ctx, "INSERT INTO stats_meta (k, v) VALUES ('shape', ?) ON CONFLICT (k) DO UPDATE SET v = excluded.v", shape.String())
+	return err
+}
+
+// foldBatch is the most deltas one fold moves.
+const foldBatch = 20000
+
+// FoldStats moves the deltas written since the last fold into case_rollup
+// and case_stats, at most foldBatch of them, and returns how many it moved.
+// Questions are exact either way; folding keeps them fast. On PostgreSQL a
+// fold that finds another server folding does nothing.
+func (db *DB) FoldStats(ctx context.Context) (int, error) {
+	var pending bool
+	if err := db.read().queryRow(ctx, "SELECT EXISTS (SELECT 1 FROM case_rollup_delta)").Scan(&pending); err != nil || !pending {
+		return 0, err
+	}
+	n := 0
+	err := db.Transact(ctx, func(tx *Tx) error {
+		n = 0
+		if got, err := tx.statsLock(ctx, false); err != nil || !got {
+			return err
+		}
+		shape, err := tx.writeShape(ctx)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.query(ctx, "DELETE FROM case_rollup_delta WHERE id IN (SELECT id FROM case_rollup_delta ORDER BY id LIMIT "+
+			strconv.Itoa(foldBatch)+") RETURNING day, unit_code, category, department_id, "+strings.Join(rollupCols, ", "))
+		if err != nil {
+			return err
+		}
+		sums := map[wangge.RollupKey]*wangge.RollupVector{}
+		for rows.Next() {
+			var k wangge.RollupKey
+			var v wangge.RollupVector
+			dst := []any{&k.Day, &k.UnitCode, &k.Category, &k.DepartmentID}
+			for i := range v {
+				dst = append(dst, &v[i])
+			}
+			if err := rows.Scan(dst...); err != nil {
+				rows.Close()
+				return err
+			}
+			addRollup(sums, k, &v)
+			n++
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		return tx.applyRollups(ctx, sums, shape)
+	})
+	return n, err
+}
+
+// FoldStatsEvery folds the deltas every interval until ctx ends, as many
+// batches as there are.
+func (db *DB) FoldStatsEvery(ctx context.Context, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for {
+			n, err := db.FoldStats(ctx)
+			if err != nil {
+				if ctx.Err() == nil {
+					log.Error("fold statistics", "err", err)
+				}
+				break
+			}
+			if n < foldBatch {
+				break
+			}
+		}
+	}
+}
+
+func addRollup(sums map[wangge.RollupKey]*wangge.RollupVector, k wangge.RollupKey, v *wangge.RollupVector) {
+	s := sums[k]
+	if s == nil {
+		s = new(wangge.RollupVector)
+		sums[k] = s
+	}
+	for i := range v {
+		s[i] += v[i]
+	}
+}
+
+// statsKey is a row of case_stats.
+type statsKey struct {
+	span                string
+	depth               int
+	unit, bucket, categ string
+	dept                int64
+}
+
+// applyRollups adds sums to case_rollup and, summed up the levels of shape,
+// to case_stats.
+func (tx *Tx) applyRollups(ctx context.Context, sums map[wangge.RollupKey]*wangge.RollupVector, shape statsShape) error {
+	fine := make([]wangge.RollupKey, 0, len(sums))
+	up := map[statsKey]*wangge.RollupVector{}
+	add := func(k statsKey, v *wangge.RollupVector) {
+		s := up[k]
+		if s == nil {
+			s = new(wangge.RollupVector)
+			up[k] = s
+		}
+		for i := range v {
+			s[i] += v[i]
+		}
+	}
+	for k, v := range sums {
+		if *v == (wangge.RollupVector{}) {
+			continue
+		}
+		fine = append(fine, k)
+		for _, depth := range append([]int{0}, shape.all...) {
+			// A case of a unit above depth counts there under its own
+			// code, as SUBSTR(unit_code, 1, depth) has it in case_rollup:
+			// grouping by the streets of a county then shows the cases
+			// filed at the county itself as the county's.
+			unit := k.UnitCode[:min(depth, len(k.UnitCode))]
+			add(statsKey{"a", depth, unit, "", k.Category, k.DepartmentID}, v)
+			add(statsKey{"m", depth, unit, k.Day[:7], k.Category, k.DepartmentID}, v)
+			if shape.daily(depth) {
+				add(statsKey{"d", depth, unit, k.Day, k.Category, k.DepartmentID}, v)
+			}
+		}
+	}
+	// Key order: rows are written where the primary key grows, and two
+	// servers' writers lock the rows they share in the same order.
+	slices.SortFunc(fine, func(a, b wangge.RollupKey) int {
+		return cmp.Or(strings.Compare(a.UnitCode, b.UnitCode), strings.Compare(a.Day, b.Day),
+			strings.Compare(a.Category, b.Category), cmp.Compare(a.DepartmentID, b.DepartmentID))
+	})
+	err := tx.upsertSums(ctx, "case_rollup", []string{"day", "unit_code", "category", "department_id"}, "unit_code, day, category, department_id",
+		len(fine), func(i int, dst []any) []any {
+			k := fine[i]
+			return appendVector(append(dst, k.Day, k.UnitCode, k.Category, k.DepartmentID), sums[k])
+		})
+	if err != nil {
+		return err
+	}
+	coarse := make([]statsKey, 0, len(up))
+	for k := range up {
+		coarse = append(coarse, k)
+	}
+	slices.SortFunc(coarse, func(a, b statsKey) int {
+		return cmp.Or(strings.Compare(a.span, b.span), cmp.Compare(a.depth, b.depth), strings.Compare(a.unit, b.unit),
+			strings.Compare(a.bucket, b.bucket), strings.Compare(a.categ, b.categ), cmp.Compare(a.dept, b.dept))
+	})
+	return tx.upsertSums(ctx, "case_stats", []string{"span", "depth", "unit_code", "bucket", "category", "department_id"},
+		"span, depth, unit_code, bucket, category, department_id", len(coarse), func(i int, dst []any) []any {
+			k := coarse[i]
+			return appendVector(append(dst, k.span, k.depth, k.unit, k.bucket, k.categ, k.dept), up[k])
+		})
+}
+
+func appendVector(dst []any, v *wangge.RollupVector) []any {
+	for _, x := range v {
+		dst = append(dst, x)
+	}
+	return dst
+}
+
+// upsertSums adds n rows of sums (key columns, then rollupCols) to table,
+// many rows per statement: at a fine grain there are nearly as many rows as
+// cases, and one statement each took minutes per million on PostgreSQL.
+func (tx *Tx) upsertSums(ctx context.Context, table string, keys []string, conflict string, n int, row func(i int, dst []any) []any) error {
+	cols := append(slices.Clone(keys), rollupCols...)
+	sets := make([]string, len(rollupCols))
+	for i, c := range rollupCols {
+		sets[i] = c + " = " + table + "." + c + " + excluded." + c
+	}
+	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	query := func(rows int) string {
+		return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ") +
+			" ON CONFLICT (" + conflict + ") DO UPDATE SET " + strings.Join(sets, ", ")
+	}
+	per := maxParams / len(cols)
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, per*len(cols))
+	for i := 0; i < n; i++ {
+		args = row(i, args)
+		if i == n-1 || len(args) == per*len(cols) {
+			var err error
+			if rows := len(args) / len(cols); rows == per && n > per {
+				if full == nil {
+					if full, err = tx.sqlTx().PrepareContext(ctx, tx.d.rebind(query(per))); err != nil {
+						return fmt.Errorf("%s: %w", table, err)
+					}
+				}
+				_, err = full.ExecContext(ctx, args...)
+			} else {
+				_, err = tx.exec(ctx, query(rows), args...)
+			}
+			if err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			args = args[:0]
+		}
+	}
+	return nil
+}
+
+// RebuildStats recomputes every statistic from the cases (administrators
+// only): after the migration that added columns to them, or to repair. The
+// deltas not yet folded are dropped with the rest, as the cases hold them.
+func (db *DB) RebuildStats(ctx context.Context) error {
+	if err := requireAdmin(ctx, "rebuild statistics"); err != nil {
+		return err
+	}
+	return db.rebuildStats(ctx)
+}
+
+func (db *DB) rebuildStats(ctx context.Context) error {
+	return db.bulkTransact(ctx, func(tx *Tx, _ *sql.Conn) error {
+		if _, err := tx.statsLock(ctx, true); err != nil {
+			return err
+		}
+		for _, t := range []string{"case_rollup_delta", "case_rollup", "case_stats"} {
+			if _, err := tx.exec(ctx, "DELETE FROM "+t); err != nil {
+				return err
+			}
+		}
+		rows, err := tx.query(ctx, "SELECT status, overdue, reported_at, unit_code, category, department_id, light, rating FROM cases")
+		if err != nil {
+			return err
+		}
+		sums := map[wangge.RollupKey]*wangge.RollupVector{}
+		for rows.Next() {
+			var c wangge.Case
+			var dept sql.NullInt64
+			var light sql.NullString
+			var rating sql.NullInt64
+			if err := rows.Scan(&c.Status, &c.Overdue, &c.ReportedAt, &c.UnitCode, &c.Category, &dept, &light, &rating); err != nil {
+				rows.Close()
+				return err
+			}
+			if dept.Valid {
+				c.DepartmentID = &dept.Int64
+			}
+			c.Light, c.Rating = light.String, int(rating.Int64)
+			k, v := wangge.Rollup(&c)
+			addRollup(sums, k, &v)
+		}
+		if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+			return err
+		}
+		units, err := db.unitsShape(ctx)
+		if err != nil {
+			return err
+		}
+		if err := tx.rebuildStatsLevels(ctx, units); err != nil { // empties case_stats and stores the shape
+			return err
+		}
+		if err := tx.applyRollups(ctx, sums, units); err != nil {
+			return err
+		}
+		_, err = tx.exec(ctx, "DELETE FROM stats_meta WHERE k = 'rebuild'")
+		return err
+	})
+}
+
+// rebuildStatsIfAsked runs the rebuild a migration asked for.
+func (db *DB) rebuildStatsIfAsked(ctx context.Context) error {
+	var n int
+	if err := db.read().queryRow(ctx, "SELECT COUNT(*) FROM stats_meta WHERE k = 'rebuild'").Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	return db.rebuildStats(ctx)
+}
