@@ -65,6 +65,8 @@ func Rollup(c *Case) (RollupKey, RollupVector) {
 // Stats is a sum of rollups with the rates the evaluation uses.
 type Stats struct {
 	Key          string         `json:"key,omitempty"` // the group: a status, category, unit code or department id
+	NameZH       string         `json:"name_zh,omitempty"` // the unit's name, grouped by unit
+	NameEN       string         `json:"name_en,omitempty"`
 	Reported     int            `json:"reported"`      // every case reported in the period
 	ByStatus     map[Status]int `json:"by_status"`
 	Open         int            `json:"open"`
@@ -110,6 +112,11 @@ type StatsFilter struct {
 	From, To   *time.Time // report time, China days
 	Category   string     // code or major prefix
 	Department int64
-	GroupBy    string // "", "status", "category", "major", "unit", "department", "day"
+	GroupBy    string // "", "status", "category", "major", "unit", "children", "department", "day"
 	UnitDepth  int    // group by unit: code length to group at (e.g. 12 for communities)
+
+	// GroupBy "children" groups by the first level below the unit (or the
+	// scope) where the territory divides: the streets of a county, the
+	// counties of a province, the wards of a city whose only unit at the
+	// top is the city.
 }

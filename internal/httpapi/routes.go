@@ -106,7 +106,7 @@ func (s *Server) routeTable() []route {
 		{Method: "GET", Path: "/api/v1/stats", Tag: "cases", Summary: "Counts by status, closure rate (结案率) and on-time rate (按期结案率) of the cases reported in a unit subtree and period, from rollups", Auth: true,
 			Query: []param{{"unit", "string", "unit subtree (default: the caller's scope)"}, {"from", "string", "first report day (2006-01-02, China time)"},
 				{"to", "string", "day after the last"}, {"category", "string", "category code or major"}, {"department", "integer", "department id"},
-				{"group_by", "string", "status (default), category, major, unit, department or day"}, {"unit_depth", "integer", "with group_by=unit: code length, e.g. 12 for communities"}},
+				{"group_by", "string", "status (default), category, major, unit, children (the first level below the unit or scope that divides it), department or day"}, {"unit_depth", "integer", "with group_by=unit: code length, e.g. 12 for communities"}},
 			Resp: statsResponse{}, h: s.stats},
 		{Method: "POST", Path: "/api/v1/cases/{id}/photos", Tag: "cases", Summary: "Attach a photo (multipart field \"photo\": JPEG, PNG or WebP, at most 10 MB); the public copy has its location metadata removed", Auth: true,
 			MaxBody: photo.MaxSize + 1<<20, Resp: sqlstore.Photo{}, Status: 201, h: s.uploadPhoto},

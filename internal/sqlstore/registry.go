@@ -143,21 +143,27 @@ func list[T any](ctx context.Context, db *DB, table, cols, order string, w where
 	if err := db.read().queryRow(ctx, "SELECT COUNT(*) FROM "+table+w.String(), w.args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("count %s: %w", table, err)
 	}
+	items, err := page(ctx, db, table, cols, order, w, limit, offset, scan)
+	return items, total, err
+}
+
+// page is list without the count.
+func page[T any](ctx context.Context, db *DB, table, cols, order string, w where, limit, offset int, scan func(scanner) (T, error)) ([]T, error) {
 	limit, offset = wangge.Page(limit, offset, 50, 1000)
 	rows, err := db.read().query(ctx, "SELECT "+cols+" FROM "+table+w.String()+" ORDER BY "+order+" LIMIT ? OFFSET ?", append(w.args, limit, offset)...)
 	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", table, err)
+		return nil, fmt.Errorf("list %s: %w", table, err)
 	}
 	defer rows.Close()
 	out := []T{}
 	for rows.Next() {
 		x, err := scan(rows)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		out = append(out, x)
 	}
-	return out, total, rows.Err()
+	return out, rows.Err()
 }
 
 // --- households ---

@@ -95,6 +95,79 @@ func (db *DB) Stats(ctx context.Context, f wangge.StatsFilter) (wangge.Stats, []
 	default:
 		roots = s.Roots
 	}
+	shape, err := db.queryShape(ctx)
+	if err != nil {
+		return wangge.Stats{}, nil, err
+	}
+	if f.GroupBy == "children" {
+		return db.childStats(ctx, f, roots, shape)
+	}
+	total, groups, err := db.stats(ctx, f, roots, shape)
+	if err == nil && f.GroupBy == "unit" {
+		err = db.nameUnits(ctx, groups)
+	}
+	return total, groups, err
+}
+
+// childStats groups by the first depth below the roots (the stored levels
+// and the standard code lengths are the candidates) with more than one
+// group, or the deepest.
+func (db *DB) childStats(ctx context.Context, f wangge.StatsFilter, roots []string, shape statsShape) (wangge.Stats, []wangge.Stats, error) {
+	base := 32
+	for _, r := range roots {
+		base = min(base, len(r))
+	}
+	var depths []int
+	for _, l := range wangge.Levels {
+		depths = append(depths, wangge.CodeLength(l))
+	}
+	depths = statsShape{all: append(depths, shape.all...)}.normal().all
+	f.GroupBy = "unit"
+	var total wangge.Stats
+	var groups []wangge.Stats
+	for i, d := range depths {
+		if d <= base {
+			continue
+		}
+		f.UnitDepth = d
+		var err error
+		if total, groups, err = db.stats(ctx, f, roots, shape); err != nil || len(groups) > 1 || i == len(depths)-1 {
+			if err == nil {
+				err = db.nameUnits(ctx, groups)
+			}
+			return total, groups, err
+		}
+	}
+	return total, groups, nil
+}
+
+// nameUnits puts the current names of the units on their groups.
+func (db *DB) nameUnits(ctx context.Context, groups []wangge.Stats) error {
+	if len(groups) == 0 || len(groups) > 5000 {
+		return nil
+	}
+	at := map[string]int{}
+	args := make([]any, len(groups))
+	for i, g := range groups {
+		at[g.Key] = i
+		args[i] = g.Key
+	}
+	rows, err := db.read().query(ctx, "SELECT code, name_zh, name_en FROM units WHERE valid_to IS NULL AND code IN (?"+strings.Repeat(", ?", len(args)-1)+")", args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var code, zh, en string
+		if err := rows.Scan(&code, &zh, &en); err != nil {
+			return err
+		}
+		groups[at[code]].NameZH, groups[at[code]].NameEN = zh, en
+	}
+	return rows.Err()
+}
+
+func (db *DB) stats(ctx context.Context, f wangge.StatsFilter, roots []string, shape statsShape) (wangge.Stats, []wangge.Stats, error) {
 	q := statsQuery{f: f}
 	switch f.GroupBy {
 	case "", "status", "category", "major", "department", "day":
@@ -103,17 +176,13 @@ func (db *DB) Stats(ctx context.Context, f wangge.StatsFilter) (wangge.Stats, []
 			return wangge.Stats{}, nil, wangge.FieldError("unit_depth", "the code length to group at, e.g. 12 for communities")
 		}
 	default:
-		return wangge.Stats{}, nil, wangge.FieldError("group_by", "status, category, major, unit, department or day")
+		return wangge.Stats{}, nil, wangge.FieldError("group_by", "status, category, major, unit, children, department or day")
 	}
 	if f.From != nil {
 		q.from = f.From.In(wangge.ChinaTime).Format("2006-01-02")
 	}
 	if f.To != nil {
 		q.to = f.To.In(wangge.ChinaTime).Format("2006-01-02")
-	}
-	shape, err := db.queryShape(ctx)
-	if err != nil {
-		return wangge.Stats{}, nil, err
 	}
 	q.shape = shape
 	for _, r := range roots {

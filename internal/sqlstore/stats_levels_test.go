@@ -142,6 +142,9 @@ func TestStatsEveryLevel(t *testing.T) {
 							if err != nil {
 								t.Fatalf("%s: %+v: %v", stage, f, err)
 							}
+							for i := range gotGroups { // names are checked with the children
+								gotGroups[i].NameZH, gotGroups[i].NameEN = "", ""
+							}
 							wantTotal, wantGroups := countStats(cases, f, ctx == worker)
 							if !reflect.DeepEqual(gotTotal, wantTotal) || !reflect.DeepEqual(gotGroups, wantGroups) {
 								t.Fatalf("%s: %+v (from %s to %s):\n got %+v %+v\nwant %+v %+v", stage, f, p[0], p[1], gotTotal, gotGroups, wantTotal, wantGroups)
@@ -156,12 +159,36 @@ func TestStatsEveryLevel(t *testing.T) {
 			}
 		}
 		check("loaded")
+		// The children of everything: the county alone at 2, 4 and 6
+		// digits, so its streets (and the cases filed at the county).
+		_, kids, err := db.Stats(asAdmin(), wangge.StatsFilter{GroupBy: "children"})
+		if err != nil || len(kids) != 3 || kids[0].Key != "360730" || kids[1].Key != "360730100" || kids[1].NameZH != "梅江镇" || kids[2].NameZH != "青塘镇" {
+			t.Errorf("children: %+v %v", kids, err)
+		}
+		_, kids, err = db.Stats(asAdmin(), wangge.StatsFilter{Unit: "360730100", GroupBy: "children"})
+		if err != nil || len(kids) < 2 || kids[0].Key != "360730100" || kids[1].Key != "360730100001" || kids[1].NameZH != "中山南路社区" {
+			t.Errorf("children of a street: %+v %v", kids, err)
+		}
 		change(150)
 		check("deltas pending")
 		if n, err := db.FoldStats(asAdmin()); err != nil || n == 0 {
 			t.Fatalf("fold: %d %v", n, err)
 		}
 		check("folded")
+		// The case list's total comes from the statistics when the
+		// filter allows: it must be the number of cases listed.
+		yes, no := true, false
+		for _, cf := range []sqlstore.CaseFilter{{}, {Open: &yes}, {Open: &no, Unit: "360730100"}, {Status: []wangge.Status{wangge.StatusRated, wangge.StatusClosed}},
+			{Category: "0102", Department: other.ID}, {From: day("2026-02-03"), To: day("2026-03-01"), Open: &yes}, {Light: "red"}} {
+			cf.Limit = 1000
+			items, total, err := db.FindCases(asAdmin(), cf)
+			if err != nil || total != len(items) || total == 0 {
+				t.Errorf("FindCases(%+v): total %d, %d listed, %v", cf, total, len(items), err)
+			}
+		}
+		if items, total, err := db.FindCases(worker, sqlstore.CaseFilter{Unit: "360730100", Limit: 1000}); err != nil || total != len(items) || total == 0 {
+			t.Errorf("worker's cases under the street: total %d, %d listed, %v", total, len(items), err)
+		}
 		change(100)
 		check("folded, then more deltas")
 		// A province and a city above the county: the levels grow, and

@@ -211,34 +211,20 @@ async function dashboard (main) {
   async function loadKPIs () {
     const range = periodRange(f.period)
     const today = periodRange('today')
-    const [all, period, todayStats, red] = await Promise.all([
+    const [all, period, todayStats] = await Promise.all([
       api('GET', '/api/v1/stats?' + statsQuery(f)),
       api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(range.from), to: day(range.to) })),
-      api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(today.from), to: day(today.to) })),
-      api('GET', '/api/v1/cases?' + new URLSearchParams({ ...Object.fromEntries(statsQuery(f)), open: 'true', light: 'red', limit: 1 }))
+      api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(today.from), to: day(today.to) }))
     ])
     const card = (key, value, sub, cls) => h('div', { class: 'kpi ' + (cls || ''), 'data-kpi': key }, h('div', { class: 'kpi-label' }, t(key)), h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-sub' }, sub || ''))
     clear(kpis,
       card('kpi.today', String(todayStats.reported)),
       card('kpi.open', String(all.open)),
-      card('kpi.overdue', String(red.total), '', red.total ? 'bad' : ''),
+      card('kpi.overdue', String(all.red), '', all.red ? 'bad' : ''),
       card('kpi.closure', pct(period.closure_rate), t('period.' + f.period)),
       card('kpi.ontime', pct(period.on_time_rate), t('period.' + f.period)),
-      card('kpi.satisfaction', '…'))
-  }
-
-  // Satisfaction: the mean rating of the cases rated in the period (the
-  // newest 500), after the first paint.
-  async function loadSatisfaction () {
-    const range = periodRange(f.period)
-    const rated = await api('GET', '/api/v1/cases?' + new URLSearchParams({ ...Object.fromEntries(statsQuery(f)), status: 'rated', limit: 500, from: range.from.toISOString() }))
-    const ratings = rated.items.map(c => c.rating).filter(Boolean)
-    const avg = ratings.length ? ratings.reduce((a, b) => a + b, 0) / ratings.length : null
-    const el = kpis.querySelector('[data-kpi="kpi.satisfaction"]')
-    if (el) {
-      el.querySelector('.kpi-value').textContent = avg === null ? '—' : avg.toFixed(2) + ' / 5'
-      el.querySelector('.kpi-sub').textContent = t('kpi.rated_n', { n: ratings.length })
-    }
+      // the mean rating of the cases reported in the period and rated
+      card('kpi.satisfaction', period.rated ? period.satisfaction.toFixed(2) + ' / 5' : '—', t('kpi.rated_n', { n: period.rated })))
   }
 
   async function loadCharts () {
@@ -246,7 +232,7 @@ async function dashboard (main) {
     const [byDay, byMajor, byUnit] = await Promise.all([
       api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(range.from), to: day(range.to), group_by: 'day' })),
       api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(range.from), to: day(range.to), group_by: 'major' })),
-      api('GET', '/api/v1/stats?' + statsQuery(f, { group_by: 'unit', unit_depth: 12 }))
+      api('GET', '/api/v1/stats?' + statsQuery(f, { group_by: 'children' }))
     ])
     await ctx.ready
     const days = []
@@ -260,7 +246,7 @@ async function dashboard (main) {
       h('div', { class: 'panel' }, h('h3', null, t('chart.by_major')),
         barChart((byMajor.groups || []).map(g => ({ label: name(ctx.catByCode[g.key]) || g.key, value: g.reported })))),
       h('div', { class: 'panel' }, h('h3', null, t('chart.by_unit')),
-        barChart((byUnit.groups || []).map(g => ({ label: name(ctx.unitByCode[g.key]) || g.key, value: g.open, code: g.key })), { colour: '#e07b00' })))
+        barChart((byUnit.groups || []).map(g => ({ label: name(g) || g.key, value: g.open, code: g.key })), { colour: '#e07b00' })))
   }
 
   async function loadList () {
@@ -273,7 +259,7 @@ async function dashboard (main) {
   }
 
   ctx.ready.then(() => clear(filters, filterBar(f, () => route())))
-  const refreshSoon = debounce(() => { loadKPIs().then(loadSatisfaction).catch(() => {}); loadList().catch(() => {}) }, 1500)
+  const refreshSoon = debounce(() => { loadKPIs().catch(() => {}); loadList().catch(() => {}) }, 1500)
   async function refresh () {
     // The first useful paint: boundaries, figures and the newest cases.
     // The points of every open case follow (about a second per 10,000): on
@@ -284,7 +270,6 @@ async function dashboard (main) {
     const fetched = api('GET', '/api/v1/web/points?' + caseQuery(f))
     fetched.catch(() => {})
     await new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve)))
-    loadSatisfaction().catch(() => {})
     await loadPoints(fetched).then(() => { performance.mark('wangge-points'); document.body.dataset.points = '1' }, e => { truncated.textContent = errorText(e) })
     // The finer levels last: 181 grids and 1,623 micro-grids.
     Promise.all([bounds.load('grid'), bounds.load('micro_grid')]).catch(() => {})

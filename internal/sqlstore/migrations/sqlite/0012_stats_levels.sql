@@ -72,3 +72,7 @@ CREATE TABLE stats_meta (
     v TEXT NOT NULL
 );
 INSERT INTO stats_meta (k, v) VALUES ('rebuild', 'cases');
+
+-- The case list, newest first: the newest cases of a province without
+-- sorting millions (a small scope's cases come by cases_unit_status).
+CREATE INDEX cases_reported ON cases (reported_at, id);
