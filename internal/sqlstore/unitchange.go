@@ -606,7 +606,7 @@ func (tx *Tx) applyChange(ctx context.Context, ch *wangge.UnitChange, olds []*wa
 				return wangge.Errorf(wangge.ECONFLICT, "case %s changed at the same time: try again", c.Number)
 			}
 			ev := wangge.CaseEvent{CaseID: c.ID, At: now, ActorID: actor, Action: "relocate", From: c.Status, To: c.Status,
-				Note: string(ch.Kind), Data: map[string]any{"from_unit": c.UnitCode, "to_unit": to}}
+				Note: ch.Note, Data: map[string]any{"change": string(ch.Kind), "from_unit": c.UnitCode, "to_unit": to}}
 			if err := tx.insertEvent(ctx, &ev); err != nil {
 				return err
 			}

@@ -132,6 +132,7 @@ export const DICT = {
   'action.yellow': ['亮黄灯', 'Turned yellow'],
   'action.red': ['亮红灯', 'Turned red'],
   'action.overdue': ['超期', 'Overdue'],
+  'action.relocate': ['区划调整，转入新单元', 'Moved to a new unit (boundary change)'],
   'action.auto_escalate': ['自动上报', 'Escalated automatically'],
   'action.done': ['操作成功：{action}', 'Done: {action}'],
 
