@@ -193,3 +193,58 @@ func Page(limit, offset, def, max int) (int, int) {
 	}
 	return limit, offset
 }
+
+// UnitChangeKind says what a recorded change of the territory did.
+type UnitChangeKind string
+
+// The kinds of recorded change.
+const (
+	UnitSplit UnitChangeKind = "split" // one unit became several siblings
+	UnitMerge UnitChangeKind = "merge" // several siblings became one unit
+)
+
+// UnitChange is one split or merge, as recorded in the history of the units
+// it touched, or as planned by a dry run. The units in From are retired
+// (their last version closed); the units in To replace them under the same
+// parent. Every current descendant of a retired unit is given a new code
+// under its new parent (Moves), because a code extends its parent's code:
+// that is what makes a scope a prefix range.
+type UnitChange struct {
+	ID    int64          `json:"id,omitempty"`
+	Kind  UnitChangeKind `json:"kind"`
+	From  []string       `json:"from"`
+	To    []string       `json:"to"`
+	Moves []UnitMove     `json:"moves"`
+	// CasesMoved counts the open cases filed under a retired unit that were
+	// relocated to its successor (each with a timeline row); closed ones
+	// stay where they were filed.
+	CasesMoved int `json:"cases_moved"`
+	// AssignmentsMoved counts the users' assignments carried from retired
+	// units to their successors.
+	AssignmentsMoved int       `json:"assignments_moved"`
+	Coverage         *Coverage `json:"coverage,omitempty"` // splits: how the parts cover the old unit
+	ActorID          *int64    `json:"actor_id,omitempty"`
+	Actor            string    `json:"actor,omitempty"` // username
+	At               time.Time `json:"at"`
+	Note             string    `json:"note,omitempty"`
+	DryRun           bool      `json:"dry_run,omitempty"`
+	Units            []*Unit   `json:"units,omitempty"` // the new units, with boundaries (not kept in the history)
+}
+
+// UnitMove is a descendant of a retired unit given a new code under the
+// unit that now contains it.
+type UnitMove struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	NameZH string `json:"name_zh,omitempty"`
+	NameEN string `json:"name_en,omitempty"`
+}
+
+// Coverage compares the parts of a split with the unit they replace, areas
+// in square metres.
+type Coverage struct {
+	OldArea   float64   `json:"old_area_m2"`
+	PartsArea float64   `json:"parts_area_m2"`
+	Ratio     float64   `json:"ratio"` // PartsArea / OldArea
+	Parts     []float64 `json:"part_areas_m2"`
+}

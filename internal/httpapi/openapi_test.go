@@ -43,6 +43,24 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 	if len(doc.Paths) < 20 {
 		t.Fatalf("only %d paths documented", len(doc.Paths))
 	}
+	// A split, whose answer must match its documented shape, so that the
+	// grid's history below has a row to check. The west part keeps the
+	// grid's code, which stays current for the other {code} endpoints.
+	split := []map[string]any{{"code": "360730100001001", "name_zh": "西片", "boundary": json.RawMessage(square(116.0, 26.4, 116.025, 26.5))},
+		{"name_zh": "东片", "boundary": json.RawMessage(square(116.025, 26.4, 116.05, 26.5))}}
+	var splitAnswer any
+	e.do("admin", "POST", "/api/v1/units/360730100001001/split", split, 200, &splitAnswer)
+	var splitOp struct {
+		Responses map[string]struct {
+			Content map[string]struct{ Schema map[string]any }
+		}
+	}
+	json.Unmarshal(doc.Paths["/api/v1/units/{code}/split"]["post"], &splitOp)
+	if schema := splitOp.Responses["200"].Content["application/json"].Schema; schema == nil {
+		t.Errorf("POST /api/v1/units/{code}/split: no documented 200 schema")
+	} else if err := conforms(splitAnswer, schema, doc.Components.Schemas, "$"); err != nil {
+		t.Errorf("POST /api/v1/units/{code}/split: %v", err)
+	}
 	ids := map[string]string{"{code}": "360730100001001", "{id}": itoa(p.ID)}
 	var paths []string
 	for path := range doc.Paths {

@@ -46,7 +46,7 @@ func (s statsShape) String() string {
 	return "a:" + join(s.all) + ";d:" + join(s.day)
 }
 
-func parseShape(v string) statsShape {
+func parseStatsShape(v string) statsShape {
 	var s statsShape
 	for _, part := range strings.Split(v, ";") {
 		name, list, _ := strings.Cut(part, ":")
@@ -130,7 +130,7 @@ func storedShape(ctx context.Context, c conn) (statsShape, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return statsShape{}, nil
 	}
-	return parseShape(v), err
+	return parseStatsShape(v), err
 }
 
 // statsLock keeps writers of case_stats on several PostgreSQL servers from
