@@ -34,12 +34,19 @@ Usage:
   wangge bench intake    [--clients 64] [--seconds 10] [--via open311|api] [--no-baseline]
   wangge bench locate    [--clients 64] [--seconds 10]
   wangge bench scheduler [--cases 1000000] [--rate 200] [--seconds 30] [--tick 1s]
+  wangge bench dashboard --db PATH_OR_URL [--rounds 20] [--clients 1] [--units all,CODE,...]
 
 By default a bench starts its own server in this process on a temporary
 data directory (SQLite; --db postgres://... uses a fresh schema there,
 dropped afterwards) seeded with the demo county's territory, catalogue and
 departments. --target http://HOST:PORT --api-key K benches a running server
 instead (intake and locate). --json prints one JSON object.
+
+The dashboard bench reads a database that holds cases (--db: an existing
+one, e.g. made by wangge gen at scale; a bench viewer user is added to it)
+through a server started here, or a --target with --token of an
+administrator: every request the command centre makes, for the whole
+territory, a county and a street (or the --units given).
 `
 
 // benchCmd runs `wangge bench WHAT`.
@@ -47,7 +54,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(env.Stderr, benchUsage)
 		if len(args) == 0 {
-			return usageError{"bench what? intake, locate or scheduler"}
+			return usageError{"bench what? intake, locate, scheduler or dashboard"}
 		}
 		return nil
 	}
@@ -73,6 +80,12 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 			fs.StringVar(&o.via, "via", bench.ViaOpen311, "open311 (form-encoded POST /open311/v2/requests.json) or api (JSON POST /api/v1/cases as a grid worker)")
 			fs.BoolVar(&o.noBaseline, "no-baseline", false, "skip the bare net/http handler")
 		}
+	case "dashboard":
+		fs.IntVar(&o.rounds, "rounds", 20, "times each request is made, per view and screen")
+		fs.IntVar(&o.clients, "clients", 1, "command-centre screens refreshing at once")
+		fs.StringVar(&o.units, "units", "", "the views, comma-separated unit codes, all for the whole territory (default: it, its first county and that county's first street)")
+		fs.StringVar(&o.target, "target", "", "bench the server at this URL instead of --db served in-process")
+		fs.StringVar(&o.token, "token", getenv("WANGGE_TOKEN", ""), "bearer token of an administrator of the --target (WANGGE_TOKEN)")
 	case "scheduler":
 		fs.IntVar(&o.cases, "cases", 1_000_000, "open cases in the database")
 		fs.IntVar(&o.rate, "rate", 200, "cases coming due per second during the run")
@@ -80,7 +93,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 		fs.StringVar(&o.target, "target", "", "not supported: the scheduler bench runs in-process")
 	default:
 		fmt.Fprint(env.Stderr, benchUsage)
-		return usageError{fmt.Sprintf("bench: unknown bench %q (intake, locate or scheduler)", what)}
+		return usageError{fmt.Sprintf("bench: unknown bench %q (intake, locate, scheduler or dashboard)", what)}
 	}
 	if err := parse(fs, args[1:], env.Stderr); err != nil {
 		return err
@@ -125,6 +138,8 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 		r, err = env.benchLocate(ctx, &o)
 	case "scheduler":
 		r, err = env.benchScheduler(ctx, &o)
+	case "dashboard":
+		r, err = env.benchDashboard(ctx, &o)
 	}
 	if err != nil {
 		if fields := wangge.ErrorFields(err); len(fields) > 0 {
@@ -163,6 +178,8 @@ type benchFlags struct {
 	radius             float64
 	noBaseline         bool
 	cases, rate        int
+	rounds             int
+	units              string
 	tick               time.Duration
 }
 

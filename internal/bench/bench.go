@@ -52,13 +52,15 @@ type Result struct {
 	Ratio     float64         `json:"ratio_to_baseline,omitempty"`
 	InProcess *Measure        `json:"in_process,omitempty"` // locate: the locator called directly
 	Scheduler *SchedulerStats `json:"scheduler,omitempty"`
-	MaxRSSMB  float64         `json:"max_rss_mb"`
-	RSSOf     string          `json:"rss_of"` // which process max_rss_mb is of
-	Notes     []string        `json:"notes,omitempty"`
-	Version   string          `json:"version,omitempty"`
-	GoVersion string          `json:"go_version"`
-	CPUs      int             `json:"cpus"`
-	Started   time.Time       `json:"started"`
+	// Endpoints are the dashboard's requests, each view's each.
+	Endpoints []Measure `json:"endpoints,omitempty"`
+	MaxRSSMB  float64   `json:"max_rss_mb"`
+	RSSOf     string    `json:"rss_of"` // which process max_rss_mb is of
+	Notes     []string  `json:"notes,omitempty"`
+	Version   string    `json:"version,omitempty"`
+	GoVersion string    `json:"go_version"`
+	CPUs      int       `json:"cpus"`
+	Started   time.Time `json:"started"`
 }
 
 func newResult(bench string, t *Target) *Result {
@@ -127,6 +129,16 @@ func (r *Result) WriteText(w io.Writer) error {
 		if s.Missed > 0 || s.EventsDropped > 0 {
 			fmt.Fprintf(b, "  %d due cases not acted on by the end; %d broker events dropped (no lag sample for those)\n", s.Missed, s.EventsDropped)
 		}
+	case "dashboard":
+		fmt.Fprintf(b, "  every request of the command centre, %d screens at once:\n", r.Clients)
+		for _, m := range r.Endpoints {
+			fmt.Fprintf(b, "  %-44s p50 %7.2f ms   p99 %7.2f ms   max %7.1f ms   (%d)", m.Name, m.P50ms, m.P99ms, m.MaxMs, m.Ops)
+			if m.Errors > 0 {
+				fmt.Fprintf(b, "; %d errors (first: %s)", m.Errors, m.FirstError)
+			}
+			fmt.Fprintln(b)
+		}
+		writeMeasure(b, "all together", "requests", &r.Measure)
 	default:
 		writeMeasure(b, r.Bench, "ops", &r.Measure)
 	}

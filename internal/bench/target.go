@@ -27,12 +27,15 @@ import (
 // an outside server (--target) only URL and APIKey (and Token for reports
 // through the JSON API), and the rest is discovered over HTTP.
 type Target struct {
-	URL       string // http://host:port
-	APIKey    string // Open311 api_key
-	Token     string // bearer token of a grid worker, for POST /api/v1/cases
-	InProcess bool   // the server runs in this process
-	DB        string // database of an in-process server ("sqlite", "postgres")
-	Version   string
+	URL    string // http://host:port
+	APIKey string // Open311 api_key
+	Token  string // bearer token of a grid worker, for POST /api/v1/cases
+	// ViewerToken is the bearer token of an administrator or command-centre
+	// operator, for the dashboard bench.
+	ViewerToken string
+	InProcess   bool   // the server runs in this process
+	DB          string // database of an in-process server ("sqlite", "postgres")
+	Version     string
 
 	// Points inside the territory (WGS84) to report at; empty means sample
 	// them near Near with GET /api/v1/locate.

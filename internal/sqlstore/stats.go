@@ -20,7 +20,8 @@ import (
 //     about a community, a grid or a street reads it.
 //   - case_stats: the same sums at the levels that hold many cases (all of
 //     them, province, city, county, street) by month and over all time, and
-//     by day too for county and above. A question about a province reads at
+//     by day, in three variants (totals; by category; by category and
+//     department: see statsShape). A question about a province reads at
 //     most a few thousand of these rows, however many cases there are.
 //
 // FoldStats moves the deltas into the other two in one transaction; a
@@ -247,18 +248,21 @@ func (q *statsQuery) plan(root string) {
 	if q.f.GroupBy == "unit" && q.f.UnitDepth > du {
 		rd = q.f.UnitDepth
 	}
-	coarse, daily := q.shape.coarse(rd), q.shape.daily(rd)
+	v := variantOf(q.f)
+	coarse := q.shape.coarse(rd)
+	daily := coarse && statsVariants[v].days(q.shape, rd)
+	d, m, a := "d"+strconv.Itoa(v), "m"+strconv.Itoa(v), "a"+strconv.Itoa(v)
 	switch {
 	case !coarse:
 		q.fine("case_rollup", root, q.from, q.to)
 	case q.f.GroupBy == "day":
 		if daily {
-			q.stats(root, rd, "d", q.from, q.to)
+			q.stats(root, rd, d, q.from, q.to)
 		} else {
 			q.fine("case_rollup", root, q.from, q.to)
 		}
 	case q.from == "" && q.to == "":
-		q.stats(root, rd, "a", "", "")
+		q.stats(root, rd, a, "", "")
 	default:
 		// Whole months from the month rows, the days before and after
 		// from the day rows (or the fine rows where there are none).
@@ -276,7 +280,7 @@ func (q *statsQuery) plan(root string) {
 				return
 			}
 			if daily {
-				q.stats(root, rd, "d", from, to)
+				q.stats(root, rd, d, from, to)
 			} else {
 				q.fine("case_rollup", root, from, to)
 			}
@@ -288,7 +292,7 @@ func (q *statsQuery) plan(root string) {
 		if ms != "" {
 			days(q.from, ms+"-01")
 		}
-		q.stats(root, rd, "m", ms, me)
+		q.stats(root, rd, m, ms, me)
 		if me != "" {
 			days(me+"-01", q.to)
 		}

@@ -16,12 +16,24 @@ import (
 )
 
 // statsShape says which code lengths case_stats holds rows for, besides
-// depth 0 (everything): all time and by month for the units of the levels
-// that hold many cases, by day too for county and above. Below those levels
-// (community, grid, ...) a unit's own rows in case_rollup are few enough to
-// sum. It is derived from the units (a code's length says its level, as the
-// coding scheme has it) and only ever grows, so a server that read it a
-// moment ago never reads rows that are not there.
+// depth 0 (everything): the units of the levels that hold many cases
+// (province to street). Below those levels (community, grid, ...) a unit's
+// own rows in case_rollup are few enough to sum. It is derived from the
+// units (a code's length says its level, as the coding scheme has it) and
+// only ever grows, so a server that read it a moment ago never reads rows
+// that are not there.
+//
+// case_stats keeps three variants of each level's sums, each a span
+// prefix so that a question reads one contiguous range of the key:
+//
+//	variant 0: totals (category '', department 0): all time, months, days
+//	variant 1: by category (department 0): all time, months; days from
+//	           county up (the levels in day)
+//	variant 2: by category and department: all time, months
+//
+// The department dimension multiplies the rows by the number of counties
+// (each has its own departments), so only questions about departments
+// read it, and the day rows that would be most of the table are left out.
 type statsShape struct {
 	all, day []int // ascending code lengths
 }
@@ -181,17 +193,26 @@ func (tx *Tx) rebuildStatsLevels(ctx context.Context, shape statsShape) error {
 		sums[i] = "SUM(" + c + ")"
 	}
 	for _, depth := range append([]int{0}, shape.all...) {
-		spans := map[string]string{"a": "''", "m": "SUBSTR(day, 1, 7)"}
-		if shape.daily(depth) {
-			spans["d"] = "day"
-		}
-		for span, bucket := range spans {
-			d := strconv.Itoa(depth)
-			q := "INSERT INTO case_stats (span, depth, unit_code, bucket, category, department_id, " + strings.Join(rollupCols, ", ") + ") " +
-				"SELECT '" + span + "', " + d + ", SUBSTR(unit_code, 1, " + d + "), " + bucket + ", category, department_id, " + strings.Join(sums, ", ") +
-				" FROM case_rollup GROUP BY 3, 4, 5, 6"
-			if _, err := tx.exec(ctx, q); err != nil {
-				return fmt.Errorf("rebuild statistics at depth %d: %w", depth, err)
+		for i, vr := range statsVariants {
+			spans := map[string]string{"a": "''", "m": "SUBSTR(day, 1, 7)"}
+			if vr.days(shape, depth) {
+				spans["d"] = "day"
+			}
+			cat, dept := "''", "0"
+			if vr.cat {
+				cat = "category"
+			}
+			if vr.dept {
+				dept = "department_id"
+			}
+			for span, bucket := range spans {
+				d := strconv.Itoa(depth)
+				q := "INSERT INTO case_stats (span, depth, unit_code, bucket, category, department_id, " + strings.Join(rollupCols, ", ") + ") " +
+					"SELECT '" + span + strconv.Itoa(i) + "', " + d + ", SUBSTR(unit_code, 1, " + d + "), " + bucket + ", " + cat + ", " + dept + ", " +
+					strings.Join(sums, ", ") + " FROM case_rollup GROUP BY 3, 4, 5, 6"
+				if _, err := tx.exec(ctx, q); err != nil {
+					return fmt.Errorf("rebuild statistics at depth %d: %w", depth, err)
+				}
 			}
 		}
 	}
@@ -286,6 +307,28 @@ func addRollup(sums map[wangge.RollupKey]*wangge.RollupVector, k wangge.RollupKe
 	}
 }
 
+// statsVariants says what each variant keeps: by category, by department,
+// and whether it has day rows at a depth.
+var statsVariants = [3]struct {
+	cat, dept bool
+	days      func(s statsShape, depth int) bool
+}{
+	{false, false, func(statsShape, int) bool { return true }},
+	{true, false, statsShape.daily},
+	{true, true, func(statsShape, int) bool { return false }},
+}
+
+// variantOf is the variant that answers a question.
+func variantOf(f wangge.StatsFilter) int {
+	switch {
+	case f.Department != 0 || f.GroupBy == "department":
+		return 2
+	case f.Category != "" || f.GroupBy == "category" || f.GroupBy == "major":
+		return 1
+	}
+	return 0
+}
+
 // statsKey is a row of case_stats.
 type statsKey struct {
 	span                string
@@ -320,10 +363,20 @@ func (tx *Tx) applyRollups(ctx context.Context, sums map[wangge.RollupKey]*wangg
 			// grouping by the streets of a county then shows the cases
 			// filed at the county itself as the county's.
 			unit := k.UnitCode[:min(depth, len(k.UnitCode))]
-			add(statsKey{"a", depth, unit, "", k.Category, k.DepartmentID}, v)
-			add(statsKey{"m", depth, unit, k.Day[:7], k.Category, k.DepartmentID}, v)
-			if shape.daily(depth) {
-				add(statsKey{"d", depth, unit, k.Day, k.Category, k.DepartmentID}, v)
+			for i, vr := range statsVariants {
+				n := strconv.Itoa(i)
+				cat, dept := "", int64(0)
+				if vr.cat {
+					cat = k.Category
+				}
+				if vr.dept {
+					dept = k.DepartmentID
+				}
+				add(statsKey{"a" + n, depth, unit, "", cat, dept}, v)
+				add(statsKey{"m" + n, depth, unit, k.Day[:7], cat, dept}, v)
+				if vr.days(shape, depth) {
+					add(statsKey{"d" + n, depth, unit, k.Day, cat, dept}, v)
+				}
 			}
 		}
 	}

@@ -38,8 +38,11 @@ CREATE TABLE case_rollup_delta (
 );
 
 -- span: 'a' all time (bucket ''), 'm' month (bucket 2006-01), 'd' day
--- (bucket 2006-01-02). depth is the length of unit_code ('' = everything),
--- first in the key so that "the streets of this county" is one range.
+-- (bucket 2006-01-02), followed by the variant: 0 totals (category '',
+-- department 0), 1 by category, 2 by category and department
+-- (sqlstore/statsfold.go says which variant has which spans). depth is the
+-- length of unit_code ('' = everything), early in the key so that "the
+-- streets of this county" is one range.
 CREATE TABLE case_stats (
     span          TEXT COLLATE "C" NOT NULL,
     depth         SMALLINT NOT NULL,
@@ -74,5 +77,8 @@ CREATE TABLE stats_meta (
 INSERT INTO stats_meta (k, v) VALUES ('rebuild', 'cases');
 
 -- The case list, newest first: the newest cases of a province without
--- sorting millions (a small scope's cases come by cases_unit_status).
+-- sorting millions (a small scope's cases come by cases_unit_status), and
+-- the open ones, the command centre's default list, without sorting the
+-- hundreds of thousands open.
 CREATE INDEX cases_reported ON cases (reported_at, id);
+CREATE INDEX cases_open_reported ON cases (reported_at, id) WHERE status NOT IN ('closed', 'rated', 'rejected', 'merged');
