@@ -319,6 +319,13 @@ func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *
 				log.Error("relay of live events", "err", err)
 			}
 		}()
+		// Changes of the catalogue, calendars, units, keys and routing
+		// made through the other servers.
+		go func() {
+			if err := cases.WatchConfig(bg, nil); err != nil {
+				log.Error("watch for configuration changes", "err", err)
+			}
+		}()
 	}
 	go webhook.New(db, log).Run(bg, 2*time.Second)
 	go db.FoldStatsEvery(bg, time.Second, log) // statistics are exact without it; folding keeps them fast

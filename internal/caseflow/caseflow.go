@@ -37,6 +37,9 @@ type Service struct {
 	mu         sync.Mutex
 	categories map[string]*wangge.Category
 	calendars  []unitCalendar // longest unit code first; nil until loaded
+	// when they were read: they are read again after configTTL, in case
+	// another server's word of a change was lost (see WatchConfig)
+	categoriesAt, calendarsAt time.Time
 }
 
 // unitCalendar is the working calendar of a unit's subtree.
@@ -59,12 +62,12 @@ func system(ctx context.Context) context.Context {
 func (s *Service) Category(ctx context.Context, code string) (*wangge.Category, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.categories == nil {
+	if s.categories == nil || time.Since(s.categoriesAt) > configTTL {
 		cat, err := s.DB.Catalogue(ctx)
 		if err != nil {
 			return nil, err
 		}
-		s.categories = map[string]*wangge.Category{}
+		s.categories, s.categoriesAt = map[string]*wangge.Category{}, time.Now()
 		for i := range cat.Categories {
 			s.categories[cat.Categories[i].Code] = &cat.Categories[i]
 		}
@@ -82,7 +85,7 @@ func (s *Service) Category(ctx context.Context, code string) (*wangge.Category, 
 func (s *Service) CalendarFor(ctx context.Context, unitCode string) (*calendar.Calendar, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.calendars == nil {
+	if s.calendars == nil || time.Since(s.calendarsAt) > configTTL {
 		stored, err := s.DB.Calendars(ctx)
 		if err != nil {
 			return nil, err
@@ -99,7 +102,7 @@ func (s *Service) CalendarFor(ctx context.Context, unitCode string) (*calendar.C
 			list = append(list, unitCalendar{sc.UnitCode, cal})
 		}
 		sort.Slice(list, func(i, j int) bool { return len(list[i].code) > len(list[j].code) })
-		s.calendars = list
+		s.calendars, s.calendarsAt = list, time.Now()
 	}
 	for _, uc := range s.calendars {
 		if strings.HasPrefix(unitCode, uc.code) {
@@ -109,18 +112,59 @@ func (s *Service) CalendarFor(ctx context.Context, unitCode string) (*calendar.C
 	return s.Calendar, nil
 }
 
-// CalendarsChanged drops the cached calendars.
+// CalendarsChanged drops the cached calendars, here and (PostgreSQL) on
+// the other servers.
 func (s *Service) CalendarsChanged() {
-	s.mu.Lock()
-	s.calendars = nil
-	s.mu.Unlock()
+	s.forget("calendars")
+	s.tell("calendars")
 }
 
-// CatalogueChanged drops the cached catalogue.
+// CatalogueChanged drops the cached catalogue, here and (PostgreSQL) on the
+// other servers.
 func (s *Service) CatalogueChanged() {
+	s.forget("catalogue")
+	s.tell("catalogue")
+}
+
+func (s *Service) forget(kind string) {
 	s.mu.Lock()
-	s.categories = nil
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	switch kind {
+	case "calendars":
+		s.calendars = nil
+	case "catalogue":
+		s.categories = nil
+	default:
+		s.DB.Forget(kind)
+	}
+}
+
+func (s *Service) tell(kind string) {
+	if s.DB.Dialect() != sqlstore.Postgres {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.DB.Notify(ctx, sqlstore.ConfigTopic, kind); err != nil {
+		s.Logger.Warn("tell the other servers", "changed", kind, "err", err)
+	}
+}
+
+// configTTL bounds how long a server keeps the catalogue and calendars it
+// read, should word of another server's change be lost.
+const configTTL = 5 * time.Minute
+
+// WatchConfig forgets what this server remembers of the catalogue,
+// calendars, units, API keys and routing when another server on the same
+// PostgreSQL changes them, until ctx ends; ready is closed once it listens.
+// A notification sent while its connection was down is lost; the memos'
+// lifetimes (configTTL here, shorter in sqlstore) bound what that costs.
+func (s *Service) WatchConfig(ctx context.Context, ready chan<- struct{}) error {
+	err := s.DB.Listen(ctx, sqlstore.ConfigTopic, ready, func(kind string) { s.forget(kind) })
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
 }
 
 // Report files a new case. The case carries what was reported: description,

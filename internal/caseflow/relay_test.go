@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/calendar"
 	"github.com/wangge/wangge/internal/caseflow"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/sqlstore/sqlstoretest"
@@ -135,4 +136,74 @@ func twoServers(t *testing.T) (*fixture, *caseflow.Service) {
 		t.Fatal(err)
 	}
 	return f, caseflow.New(dbB, locB)
+}
+
+// TestConfigAcrossServers: the catalogue, a calendar and an API key changed
+// through one server are seen by the other at once, not after its memos
+// expire.
+func TestConfigAcrossServers(t *testing.T) {
+	f, b := twoServers(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan struct{})
+	done := make(chan error, 1)
+	go func() { done <- b.WatchConfig(ctx, ready) }()
+	select {
+	case <-ready:
+	case <-time.After(10 * time.Second):
+		t.Fatal("WatchConfig does not listen")
+	}
+	// The second server reads and remembers all three.
+	if c, err := b.Category(admin, "0101"); err != nil || c.NameEN == "Renamed" {
+		t.Fatalf("category: %+v %v", c, err)
+	}
+	if cal, err := b.CalendarFor(admin, "360730100001001"); err != nil || cal != b.Calendar {
+		t.Fatalf("calendar: %v", err)
+	}
+	key, err := f.db.CreateAPIKey(admin, "twelve")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.DB.CheckAPIKey(admin, key); err != nil {
+		t.Fatal(err)
+	}
+	// The first changes them.
+	cat, err := f.db.Catalogue(admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range cat.Categories {
+		if cat.Categories[i].Code == "0101" {
+			cat.Categories[i].NameEN = "Renamed"
+		}
+	}
+	if err := f.db.SaveCatalogue(admin, cat); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.CatalogueChanged()
+	if _, err := f.db.PutCalendar(admin, "360730", calendar.Spec{Base: "cn", Overrides: []calendar.OverrideSpec{{Date: "2025-11-04", Kind: "holiday", Name: "县庆"}}}); err != nil {
+		t.Fatal(err)
+	}
+	f.svc.CalendarsChanged()
+	if err := f.db.RevokeAPIKey(admin, "twelve"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, _ := b.Category(admin, "0101")
+		cal, _ := b.CalendarFor(admin, "360730100001001")
+		_, keyErr := b.DB.CheckAPIKey(admin, key)
+		if c != nil && c.NameEN == "Renamed" && cal != nil && cal != b.Calendar && keyErr != nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 s the second server still has: category %q, the national calendar %v, the revoked key working %v",
+				c.NameEN, cal == b.Calendar, keyErr == nil)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("watch: %v", err)
+	}
 }

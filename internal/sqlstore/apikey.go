@@ -104,7 +104,7 @@ func (db *DB) RevokeAPIKey(ctx context.Context, name string) error {
 	if err := requireAdmin(ctx, "revoke API keys"); err != nil {
 		return err
 	}
-	defer db.apiKeys.clear()
+	defer db.changed("keys")
 	return db.Transact(ctx, func(tx *Tx) error {
 		res, err := tx.exec(ctx, "UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", db.Now().UTC(), strings.TrimSpace(name))
 		if err != nil {

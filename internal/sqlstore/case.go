@@ -568,7 +568,7 @@ func (db *DB) SetRoutingRules(ctx context.Context, category string, rules []Rout
 	if err := requireAdmin(ctx, "change routing"); err != nil {
 		return err
 	}
-	defer db.routes.clear()
+	defer db.changed("routes")
 	return db.Transact(ctx, func(tx *Tx) error {
 		if _, err := tx.exec(ctx, "DELETE FROM routing_rules WHERE category = ?", category); err != nil {
 			return err

@@ -121,10 +121,41 @@ func Open(ctx context.Context, dsn string) (*DB, error) {
 	return db, nil
 }
 
-// unitsChanged forgets what is remembered about the units.
-func (db *DB) unitsChanged() {
-	db.counties.clear()
-	db.unitShapes.clear()
+// changed forgets what this server remembers of a kind of data ("units",
+// "keys", "routes") after it changed them, and on PostgreSQL tells the
+// other servers (topic "config": see caseflow's WatchConfig) to forget it
+// too. Telling is best effort: a server that misses it has the memos' short
+// lifetimes to fall back on.
+func (db *DB) changed(kind string) {
+	db.Forget(kind)
+	if db.dialect == Postgres {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		db.Notify(ctx, ConfigTopic, kind)
+	}
+}
+
+// ConfigTopic is the notification topic of changes to what servers
+// remember: units, API keys, routing, the catalogue, calendars.
+const ConfigTopic = "config"
+
+// Forget drops what is remembered of a kind of data another server
+// changed; an unknown kind drops everything.
+func (db *DB) Forget(kind string) {
+	switch kind {
+	case "units":
+		db.counties.clear()
+		db.unitShapes.clear()
+	case "keys":
+		db.apiKeys.clear()
+	case "routes":
+		db.routes.clear()
+	default:
+		db.counties.clear()
+		db.unitShapes.clear()
+		db.apiKeys.clear()
+		db.routes.clear()
+	}
 }
 
 // Dialect returns the database's dialect.

@@ -67,7 +67,7 @@ func (tx *Tx) currentUnit(ctx context.Context, code string) (*wangge.Unit, error
 // nothing. Parents may be in the database or earlier in the batch; codes must
 // be new. Boundaries (GeoJSON, WGS84) and BBoxes are checked by the caller.
 func (db *DB) CreateUnits(ctx context.Context, units []wangge.Unit) error {
-	defer db.unitsChanged()
+	defer db.changed("units")
 	if !wangge.ScopeFromContext(ctx).All {
 		return wangge.Errorf(wangge.EFORBIDDEN, "only an administrator may change the territory")
 	}
@@ -301,7 +301,7 @@ type UnitRevision struct {
 // ReviseUnit closes the current version of a unit and opens the next one
 // with the changes applied: records made under the old version keep it.
 func (db *DB) ReviseUnit(ctx context.Context, code string, r UnitRevision) (*wangge.Unit, error) {
-	defer db.unitsChanged()
+	defer db.changed("units")
 	if !wangge.ScopeFromContext(ctx).All {
 		return nil, wangge.Errorf(wangge.EFORBIDDEN, "only an administrator may change the territory")
 	}
@@ -355,7 +355,7 @@ func (db *DB) ReviseUnit(ctx context.Context, code string, r UnitRevision) (*wan
 // RetireUnit closes the current version of a unit and of its whole subtree
 // (the first step of a merge or a split); their history stays.
 func (db *DB) RetireUnit(ctx context.Context, code string) (int, error) {
-	defer db.unitsChanged()
+	defer db.changed("units")
 	if !wangge.ScopeFromContext(ctx).All {
 		return 0, wangge.Errorf(wangge.EFORBIDDEN, "only an administrator may change the territory")
 	}

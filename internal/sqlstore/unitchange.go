@@ -70,7 +70,7 @@ var errDryRun = errors.New("dry run")
 // no part's vertex or centroid lies inside another part. Each current child
 // moves to the part that contains its centroid.
 func (db *DB) SplitUnit(ctx context.Context, code string, parts []wangge.Unit, opt UnitChangeOptions) (*wangge.UnitChange, error) {
-	defer db.counties.clear()
+	defer db.changed("units")
 	if err := requireAdmin(ctx, "change the territory"); err != nil {
 		return nil, err
 	}
@@ -95,7 +95,7 @@ func (db *DB) SplitUnit(ctx context.Context, code string, parts []wangge.Unit, o
 // merged units' own, whose history it continues) or else the next free one
 // among the siblings. The children of every part move under it.
 func (db *DB) MergeUnits(ctx context.Context, codes []string, into wangge.Unit, opt UnitChangeOptions) (*wangge.UnitChange, error) {
-	defer db.counties.clear()
+	defer db.changed("units")
 	if err := requireAdmin(ctx, "change the territory"); err != nil {
 		return nil, err
 	}
