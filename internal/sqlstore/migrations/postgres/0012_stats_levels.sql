@@ -82,3 +82,13 @@ INSERT INTO stats_meta (k, v) VALUES ('rebuild', 'cases');
 -- hundreds of thousands open.
 CREATE INDEX cases_reported ON cases (reported_at, id);
 CREATE INDEX cases_open_reported ON cases (reported_at, id) WHERE status NOT IN ('closed', 'rated', 'rejected', 'merged');
+
+-- Every index of cases is written by every report. These two serve no
+-- question the two above do not (a status or category filter reads the
+-- newest cases and skips the others), and the number's own unique index
+-- finds a case to track; the phone's only indexes the cases that have one.
+DROP INDEX cases_status_reported;
+DROP INDEX cases_category_reported;
+DROP INDEX cases_tracking;
+DROP INDEX cases_reporter_phone;
+CREATE INDEX cases_reporter_phone ON cases (reporter_phone_hash) WHERE reporter_phone_hash IS NOT NULL;
