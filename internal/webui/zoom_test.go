@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -412,24 +413,79 @@ func traceSelfTimes(raw []json.RawMessage, n int) string {
 			byThread[k] = append(byThread[k], e)
 		}
 	}
+	// The self time of each kind of event, over the whole trace and within
+	// each top-level task that took more than 50 ms.
 	self := map[string]float64{}
+	type task struct {
+		ts, dur float64
+		self    map[string]float64
+	}
+	var long []task
+	t0 := math.Inf(1)
 	for _, evs := range byThread {
 		slices.SortFunc(evs, func(a, b event) int { return cmp.Or(cmp.Compare(a.Ts, b.Ts), cmp.Compare(b.Dur, a.Dur)) })
+		if len(evs) > 0 {
+			t0 = min(t0, evs[0].Ts)
+		}
 		type open struct {
 			end  float64
 			name string
 		}
 		var stack []open
+		var cur *task
 		for _, e := range evs {
 			for len(stack) > 0 && stack[len(stack)-1].end <= e.Ts {
 				stack = stack[:len(stack)-1]
 			}
+			name := e.Name
+			if name == "FunctionCall" {
+				var a struct {
+					Data struct {
+						FunctionName string
+						URL          string
+						LineNumber   int
+					}
+				}
+				json.Unmarshal(e.Args, &a)
+				name = fmt.Sprintf("FunctionCall %s %s:%d", a.Data.FunctionName, filepath.Base(a.Data.URL), a.Data.LineNumber)
+			}
+			if len(stack) == 0 {
+				cur = nil
+				if e.Dur > 50000 {
+					long = append(long, task{e.Ts, e.Dur, map[string]float64{}})
+					cur = &long[len(long)-1]
+				}
+			}
 			if len(stack) > 0 {
 				self[stack[len(stack)-1].name] -= e.Dur
+				if cur != nil {
+					cur.self[stack[len(stack)-1].name] -= e.Dur
+				}
 			}
-			self[e.Name] += e.Dur
-			stack = append(stack, open{e.Ts + e.Dur, e.Name})
+			self[name] += e.Dur
+			if cur != nil {
+				cur.self[name] += e.Dur
+			}
+			stack = append(stack, open{e.Ts + e.Dur, name})
 		}
+	}
+	var lb strings.Builder
+	slices.SortFunc(long, func(a, b task) int { return cmp.Compare(a.ts, b.ts) })
+	for _, l := range long {
+		type kv struct {
+			k string
+			v float64
+		}
+		var top []kv
+		for k, v := range l.self {
+			top = append(top, kv{k, v / 1000})
+		}
+		slices.SortFunc(top, func(a, b kv) int { return cmp.Compare(b.v, a.v) })
+		fmt.Fprintf(&lb, "  at %6.0f ms, %4.0f ms:", (l.ts-t0)/1000, l.dur/1000)
+		for _, e := range top[:min(5, len(top))] {
+			fmt.Fprintf(&lb, " %s %.0f;", e.k, e.v)
+		}
+		lb.WriteString("\n")
 	}
 	type kv struct {
 		k string
@@ -444,5 +500,6 @@ func traceSelfTimes(raw []json.RawMessage, n int) string {
 	for _, e := range s[:min(n, len(s))] {
 		fmt.Fprintf(&b, "  %7.1f ms  %s\n", e.v, e.k)
 	}
+	fmt.Fprintf(&b, "the tasks over 50 ms and what took their time (ms):\n%s", lb.String())
 	return b.String()
 }

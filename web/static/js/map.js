@@ -150,10 +150,12 @@ function view (map, bounds) {
 
 // Sheet is a Leaflet canvas renderer that paints the scenes of its map
 // (boundaries, points) instead of Leaflet's path layers. Leaflet still
-// sizes, places and animates the canvas. A pan that stays within the
-// canvas's margin leaves it as it is: the picture is already there, and a
-// repaint (much of it copying the canvas to the screen) would be wasted.
-// The mouse goes through the canvas to the map (see scenes).
+// sizes, places and animates the canvas. A paint does what can be seen
+// first and the canvas's margin (the part a pan uncovers) a frame later,
+// which halves the work of the frame that ends a zoom (much of it is the
+// browser drawing the paths into the canvas's pixels). A pan that stays
+// within the margin leaves the canvas as it is: the picture is there. The
+// mouse goes through the canvas to the map (see scenes).
 const Sheet = L.Canvas.extend({
   initialize (paint, options) {
     L.Canvas.prototype.initialize.call(this, options)
@@ -169,11 +171,10 @@ const Sheet = L.Canvas.extend({
     if (map._animatingZoom && this._bounds) return
     const size = map.getSize()
     const origin = map.getPixelOrigin()
-    if (this._bounds && this._zoom === map.getZoom() && this._size?.equals(size) && this._origin?.equals(origin)) {
-      // Still within the canvas and at least a third of its margin from
-      // every edge?
+    if (this._whole && this._zoom === map.getZoom() && this._size?.equals(size) && this._origin?.equals(origin)) {
+      // Still at least a third of the margin from every edge?
       const keep = size.multiplyBy(this.options.padding / 3)
-      const shown = L.bounds(map.containerPointToLayerPoint([0, 0]).subtract(keep), map.containerPointToLayerPoint(size).add(keep))
+      const shown = L.bounds(map.containerPointToLayerPoint(keep.multiplyBy(-1)), map.containerPointToLayerPoint(size.add(keep)))
       if (this._bounds.contains(shown)) return
     }
     L.Renderer.prototype._update.call(this)
@@ -187,22 +188,73 @@ const Sheet = L.Canvas.extend({
       c.style.width = px.x + 'px'; c.style.height = px.y + 'px'
     }
     this._ctx.setTransform(m, 0, 0, m, -m * b.min.x, -m * b.min.y)
+    // The view the canvas is placed for: a repaint before the next move
+    // (new data, a pinch under way) draws for it, not for the map's zoom
+    // of the moment.
+    this._view = view(map, b)
     this.fire('update')
   },
   _updatePaths () { if (!this._postponeUpdatePaths) this._redraw() },
   _redraw () {
-    if (this._redrawRequest) { L.Util.cancelAnimFrame(this._redrawRequest); this._redrawRequest = null }
-    L.Canvas.prototype._redraw.call(this)
+    const ctx = this._ctx
+    L.Util.cancelAnimFrame(this._redrawRequest)
+    L.Util.cancelAnimFrame(this._marginRequest)
+    this._redrawRequest = this._marginRequest = null
+    if (!this._map || !this._view) return
+    this._redrawBounds = null
+    this._clear()
+    // The part shown, unless a zoom is under way: all of the canvas then.
+    const map = this._map
+    const size = map.getSize()
+    const r = map._animatingZoom || map.getZoom() !== this._zoom
+      ? this._bounds
+      : L.bounds(map.containerPointToLayerPoint([0, 0]), map.containerPointToLayerPoint(size))
+    const v = this._view
+    const shown = { ...v, x0: (r.min.x + v.ox) / v.s, y0: (r.min.y + v.oy) / v.s, x1: (r.max.x + v.ox) / v.s, y1: (r.max.y + v.oy) / v.s }
+    ctx.save()
+    ctx.beginPath()
+    ctx.rect(r.min.x, r.min.y, r.max.x - r.min.x, r.max.y - r.min.y)
+    ctx.clip()
+    this._paint(ctx, shown)
+    ctx.restore()
+    this._whole = false
+    // The margin at the next frame but one: the next frame shows what was
+    // just painted.
+    this._marginRequest = L.Util.requestAnimFrame(() => {
+      this._marginRequest = L.Util.requestAnimFrame(() => {
+        this._marginRequest = null
+        const b = this._bounds
+        ctx.save()
+        ctx.beginPath()
+        ctx.rect(b.min.x, b.min.y, b.max.x - b.min.x, b.max.y - b.min.y)
+        ctx.rect(r.min.x, r.min.y, r.max.x - r.min.x, r.max.y - r.min.y)
+        ctx.clip('evenodd')
+        this._paint(ctx, { ...v, hole: shown })
+        ctx.restore()
+        this._whole = true
+      })
+    })
   },
   _draw () {
-    if (!this._map || !this._bounds) return
-    this._paint(this._ctx, view(this._map, this._bounds))
+    if (this._map && this._view) { this._paint(this._ctx, this._view); this._whole = true }
+  },
+  _destroyContainer () {
+    L.Util.cancelAnimFrame(this._marginRequest)
+    L.Canvas.prototype._destroyContainer.call(this)
   },
   // redraw paints again at the next frame, once however often it is asked.
   redraw () {
     if (this._map && !this._redrawRequest) this._redrawRequest = L.Util.requestAnimFrame(this._redraw, this)
   }
 })
+
+// outside tells whether a world box (x0, y0, x1, y1), widened by m, misses
+// what a paint covers: out of its view, or within the hole it leaves.
+function outside (v, x0, y0, x1, y1, m) {
+  if (x1 < v.x0 - m || x0 > v.x1 + m || y1 < v.y0 - m || y0 > v.y1 + m) return true
+  const h = v.hole
+  return !!h && x0 - m >= h.x0 && x1 + m <= h.x1 && y0 - m >= h.y0 && y1 + m <= h.y1
+}
 
 // scenes returns the drawing surface of a map, made at the first call: one
 // canvas on which every scene added paints (paint(ctx, view)), in the order
@@ -426,7 +478,7 @@ export class Boundaries {
       const strokes = new Map()
       for (const u of this.units[level]) {
         const b = u.box
-        if (b[2] < v.x0 - m || b[0] > v.x1 + m || b[3] < v.y0 - m || b[1] > v.y1 + m) continue
+        if (outside(v, b[0], b[1], b[2], b[3], m)) continue
         const st = u.style
         if (st.fillOpacity > 0) {
           ctx.beginPath()
@@ -579,15 +631,16 @@ export class Clusters {
 
   // paint draws the dots, red over yellow over green, then the discs.
   paint (ctx, v) {
-    const drawn = []
-    this.drawn = drawn
+    // (The margin's paint adds to what the shown part's drew.)
+    if (!v.hole) this.drawn = []
+    const drawn = this.drawn
     if (!this.visible || !this.points.length) return
     const all = v.z >= this.maxZoom
     const m = 26 / v.s // the largest disc's radius and shadow, in world units
     const dots = [[], [], [], []]
     const discs = []
     for (const c of all ? this.points : this.cells(v.z)) {
-      if (c.wx < v.x0 - m || c.wx > v.x1 + m || c.wy < v.y0 - m || c.wy > v.y1 + m) continue
+      if (outside(v, c.wx, c.wy, c.wx, c.wy, m)) continue
       if (all) dots[WORST[c.light] || 1].push(c)
       else if (c.n === 1) dots[c.worst].push(c.first)
       else discs.push(c)
