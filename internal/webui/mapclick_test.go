@@ -5,7 +5,6 @@ import (
 	"image"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/cdproto/input"
 	"github.com/chromedp/chromedp"
@@ -34,7 +33,7 @@ func TestMapPointer(t *testing.T) {
 	do(t, desk, "viewport", chromedp.EmulateViewport(1400, 1000))
 	login(t, desk, f.base, "/", "operator")
 	do(t, desk, "points", chromedp.WaitReady(css(`body[data-points="1"]`)))
-	time.Sleep(500 * time.Millisecond)
+	settle(t, desk)
 	box := eval[map[string]float64](t, desk, `(() => { const r = document.querySelector('#map').getBoundingClientRect(); return { x: r.x, y: r.y, w: r.width, h: r.height } })()`)
 	area := image.Rect(int(box["x"]), int(box["y"]), int(box["x"]+box["w"]), int(box["y"]+box["h"]))
 	blobs := greenBlobs(shoot(t, desk, ``), area)
@@ -66,13 +65,13 @@ func TestMapPointer(t *testing.T) {
 
 	// The dot opens its case.
 	do(t, desk, "back", chromedp.Navigate(f.base+"/#/dashboard"), chromedp.Reload(), chromedp.WaitReady(css(`body[data-points="1"]`)))
-	time.Sleep(500 * time.Millisecond)
+	settle(t, desk)
 	do(t, desk, "dot", chromedp.MouseClickXY(dot.x, dot.y))
 	waitJS(t, desk, "case page", fmt.Sprintf(`location.hash === '#/case/%d'`, alone))
 
 	// A click beside the dot filters the command centre by the grid there.
 	do(t, desk, "back again", chromedp.Navigate(f.base+"/#/dashboard"), chromedp.Reload(), chromedp.WaitReady(css(`body[data-points="1"]`)))
-	time.Sleep(500 * time.Millisecond)
+	settle(t, desk)
 	do(t, desk, "unit", chromedp.MouseClickXY(dot.x-15, dot.y))
 	waitJS(t, desk, "filtered", fmt.Sprintf(`JSON.parse(localStorage.getItem('wangge.filters') || '{}').unit === %q`, grid1))
 }

@@ -397,7 +397,7 @@ export class Boundaries {
     if (!this.data[level]) {
       this.data[level] = fetchBoundaries(level, this.under, this.path).then(async fc => {
         this.units[level] = await compile(fc)
-        for (const u of this.units[level]) u.style = this.style(u.feature)
+        this.restyle([level])
         this.update()
         return fc
       })
@@ -437,60 +437,63 @@ export class Boundaries {
     const want = this.visible(this.map.getZoom())
     this.shown = LEVELS.filter(l => want.includes(l) && this.units[l])
     const fill = want.includes('micro_grid') ? 'micro_grid' : want.includes('grid') ? 'grid' : 'community'
-    if (fill !== this.fillLevel) {
-      const was = this.fillLevel
-      this.fillLevel = fill
-      this.restyle([was, fill])
-    }
+    this.fillLevel = fill
     this.sheet.redraw()
   }
 
-  setCounts (counts) { this.counts = counts; this.restyle([this.fillLevel]) }
+  setCounts (counts) { this.counts = counts; this.restyle() }
 
-  // restyle computes the style of the units of the levels given (all
-  // loaded levels by default): only the filled level's depend on the counts.
+  // restyle works out, for the units of the levels given (all loaded
+  // levels by default), how each looks when its level is the one filled,
+  // so that a zoom to another level only picks the looks.
   restyle (levels = Object.keys(this.units)) {
-    for (const l of levels) for (const u of this.units[l] || []) u.style = this.style(u.feature)
+    for (const l of levels) for (const u of this.units[l] || []) u.filled = this.style(u.feature)
     this.sheet.redraw()
   }
 
-  // style is the outline of the unit's level, and for the level filled at
-  // this zoom a fill by its open cases and a red outline if any is overdue.
+  // style is how a unit looks when its level is filled: by its open cases
+  // (in 20 shades, so that units of a shade fill together) and with a red
+  // outline if any is overdue. Other levels have their plain outline.
   style (f) {
     const p = f.properties
     const base = OUTLINE[p.level] || OUTLINE.other
-    const c = p.level === this.fillLevel && this.counts ? this.counts[p.code] : null
+    const c = this.counts?.[p.code]
     if (!c || !c.open) return base
     const s = { ...base }
-    const k = Math.min(1, Math.log2(1 + c.open) / Math.log2(1 + (this.counts._max[p.level] || 1)))
+    const k = Math.round(20 * Math.min(1, Math.log2(1 + c.open) / Math.log2(1 + (this.counts._max[p.level] || 1)))) / 20
     s.fillColor = `hsl(${40 - 40 * k}, 90%, ${62 - 22 * k}%)`
     s.fillOpacity = 0.25 + 0.4 * k
     if (c.red) { s.color = '#d1242f'; s.weight = Math.max(s.weight, 1.5) }
     return s
   }
 
-  // paint draws the shown levels, coarse to fine: each unit's fill, then
-  // the outlines of a level in one stroke per style.
+  // paint draws the shown levels, coarse to fine, each in one fill per
+  // shade and then one stroke per outline style.
   paint (ctx, v) {
     const m = 4 / v.s // the widest outline, in world units
     ctx.lineCap = ctx.lineJoin = 'round'
+    const group = (groups, key, st, u) => {
+      const g = groups.get(key)
+      if (g) g.units.push(u)
+      else groups.set(key, { st, units: [u] })
+    }
     for (const level of this.shown) {
+      const fills = new Map()
       const strokes = new Map()
+      const plain = OUTLINE[level] || OUTLINE.other
       for (const u of this.units[level]) {
         const b = u.box
         if (outside(v, b[0], b[1], b[2], b[3], m)) continue
-        const st = u.style
-        if (st.fillOpacity > 0) {
-          ctx.beginPath()
-          trace(ctx, u, v)
-          ctx.globalAlpha = st.fillOpacity
-          ctx.fillStyle = st.fillColor || st.color
-          ctx.fill('evenodd')
-        }
-        const key = st.color + ' ' + st.weight + ' ' + st.opacity
-        let group = strokes.get(key)
-        if (!group) strokes.set(key, (group = { st, units: [] }))
-        group.units.push(u)
+        const st = level === this.fillLevel ? u.filled : plain
+        if (st.fillOpacity > 0) group(fills, st.fillColor + ' ' + st.fillOpacity, st, u)
+        group(strokes, st.color + ' ' + st.weight + ' ' + st.opacity, st, u)
+      }
+      for (const { st, units } of fills.values()) {
+        ctx.beginPath()
+        for (const u of units) trace(ctx, u, v)
+        ctx.globalAlpha = st.fillOpacity
+        ctx.fillStyle = st.fillColor
+        ctx.fill('evenodd')
       }
       for (const { st, units } of strokes.values()) {
         ctx.beginPath()
