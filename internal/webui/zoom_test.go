@@ -101,9 +101,11 @@ func TestPanZoom(t *testing.T) {
 			slices.Sort(v)
 			return v[len(v)/2]
 		}
-		t.Logf("%s, median of %d: %.0f frames/s, the longest frame gap %.0f ms, %.0f long tasks, the longest %.0f ms",
+		t.Logf("%s, median of %d: %.0f frames/s, the longest frame gap %.0f ms, %.0f long tasks, the longest %.0f ms; %.0f tasks of 50 ms or more of CPU time, the longest %.0f ms; main thread busy %.0f ms",
 			s.name, len(s.runs), med(func(r panZoomRun) float64 { return r.fps }), med(func(r panZoomRun) float64 { return r.worstGap }),
-			med(func(r panZoomRun) float64 { return float64(len(r.long)) }), med(func(r panZoomRun) float64 { return r.worstLong }))
+			med(func(r panZoomRun) float64 { return float64(len(r.long)) }), med(func(r panZoomRun) float64 { return r.worstLong }),
+			med(func(r panZoomRun) float64 { return float64(len(r.cpu)) }), med(func(r panZoomRun) float64 { return slices.Max(append([]float64{0}, r.cpu...)) }),
+			med(func(r panZoomRun) float64 { return r.busy["TaskDuration"] }))
 	}
 }
 
@@ -117,6 +119,46 @@ type panZoomRun struct {
 	worstLong float64
 	zooms     []float64          // the zoom levels visited
 	busy      map[string]float64 // ms of the main thread by the browser's own count: all tasks, script, layout, style
+	cpu       []float64          // CPU ms of each of the main thread's tasks of 50 ms or more of CPU time
+}
+
+// taskCPU returns the CPU time (ms) of each task of a renderer main thread
+// that took 50 ms or more of it, from a trace of the "toplevel" category.
+func taskCPU(raw []json.RawMessage) []float64 {
+	type event struct {
+		Name string          `json:"name"`
+		Ph   string          `json:"ph"`
+		Tdur float64         `json:"tdur"`
+		Pid  int             `json:"pid"`
+		Tid  int             `json:"tid"`
+		Args json.RawMessage `json:"args"`
+	}
+	type thread struct{ pid, tid int }
+	main := map[thread]bool{}
+	var tasks []event
+	for _, r := range raw {
+		var e event
+		if json.Unmarshal(r, &e) != nil {
+			continue
+		}
+		switch {
+		case e.Ph == "M" && e.Name == "thread_name":
+			var a struct{ Name string }
+			json.Unmarshal(e.Args, &a)
+			if a.Name == "CrRendererMain" {
+				main[thread{e.Pid, e.Tid}] = true
+			}
+		case e.Ph == "X" && e.Name == "ThreadControllerImpl::RunTask":
+			tasks = append(tasks, e)
+		}
+	}
+	var out []float64
+	for _, e := range tasks {
+		if main[thread{e.Pid, e.Tid}] && e.Tdur >= 50000 {
+			out = append(out, math.Round(e.Tdur/1000))
+		}
+	}
+	return out
 }
 
 // metrics reads the browser's running totals of the page's main thread
@@ -138,8 +180,8 @@ func metrics(t *testing.T, desk context.Context) map[string]float64 {
 }
 
 func (r panZoomRun) String() string {
-	return fmt.Sprintf("%d frames in %.1f s (%.0f/s), the longest frame gap %.0f ms, %d long tasks %v, the longest %.0f ms; main thread busy %.0f ms (script %.0f, layout %.0f, style %.0f); zooms %v",
-		r.frames, r.seconds, r.fps, r.worstGap, len(r.long), r.long, r.worstLong,
+	return fmt.Sprintf("%d frames in %.1f s (%.0f/s), the longest frame gap %.0f ms, %d long tasks %v, the longest %.0f ms; tasks of 50 ms or more of CPU time %v; main thread busy %.0f ms (script %.0f, layout %.0f, style %.0f); zooms %v",
+		r.frames, r.seconds, r.fps, r.worstGap, len(r.long), r.long, r.worstLong, r.cpu,
 		r.busy["TaskDuration"], r.busy["ScriptDuration"], r.busy["LayoutDuration"], r.busy["RecalcStyleDuration"], r.zooms)
 }
 
@@ -177,10 +219,14 @@ func panZoom(t *testing.T, desk context.Context, base, profile, trace string) pa
 			return chromedp.Void{}, err
 		})
 	}
-	var stopTrace func() string
+	// The browser's record of the page's tasks, with the CPU time of each:
+	// unlike their length, it hardly changes when other programs take the
+	// processors. With WANGGE_MEASURE_MAP_TRACE, a full trace.
+	categories := []string{"toplevel"}
 	if trace != "" {
-		stopTrace = startTrace(t, desk, trace)
+		categories = append(categories, "devtools.timeline", "disabled-by-default-devtools.timeline", "blink", "cc", "v8")
 	}
+	stopTrace := startTrace(t, desk, categories)
 	before := metrics(t, desk)
 	box := eval[map[string]float64](t, desk, `(() => { const r = document.querySelector('.leaflet-container').getBoundingClientRect(); return { x: r.x + r.width / 2, y: r.y + r.height / 2 } })()`)
 	x, y := box["x"], box["y"]
@@ -202,16 +248,22 @@ func panZoom(t *testing.T, desk context.Context, base, profile, trace string) pa
 			chromedp.Sleep(600*time.Millisecond))
 		eval[bool](t, desk, `(() => { window.__zooms.push(Number(document.querySelector('.leaflet-container').dataset.zoom ?? -1)); return true })()`)
 	}
-	after := metrics(t, desk)
-	if stopTrace != nil {
-		t.Logf("trace written to %s; the main thread's time by event, without what the event called:\n%s", trace, stopTrace())
-	}
+	js := eval[map[string]json.RawMessage](t, desk, `(() => { window.__measuring = false; return { t: performance.now() - window.__t0, frames: window.__frames, long: window.__long, zooms: window.__zooms, errors: window.__errors } })()`)
 	var r panZoomRun
+	after := metrics(t, desk)
+	events := stopTrace()
+	r.cpu = taskCPU(events)
+	if trace != "" {
+		b, _ := json.Marshal(map[string]any{"traceEvents": events})
+		if err := os.WriteFile(trace, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("trace written to %s; the main thread's time by event, without what the event called:\n%s", trace, traceSelfTimes(events, 25))
+	}
 	r.busy = map[string]float64{}
 	for _, k := range []string{"TaskDuration", "ScriptDuration", "LayoutDuration", "RecalcStyleDuration"} {
 		r.busy[k] = (after[k] - before[k]) * 1000
 	}
-	js := eval[map[string]json.RawMessage](t, desk, `(() => { window.__measuring = false; return { t: performance.now() - window.__t0, frames: window.__frames, long: window.__long, zooms: window.__zooms, errors: window.__errors } })()`)
 	var errs []string
 	json.Unmarshal(js["errors"], &errs)
 	for _, e := range errs {
@@ -327,10 +379,10 @@ func topFunctions(p *profiler.Profile, n int) string {
 	return fmt.Sprintf("busy %.0f ms; by total time:\n%sby self time:\n%s", all, list(total), list(self))
 }
 
-// startTrace records a Chrome trace (load it in the DevTools' Performance
-// panel) until the function it returns is called; that function writes the
-// trace to path and sums up the renderer main threads' time by event name.
-func startTrace(t *testing.T, desk context.Context, path string) func() string {
+// startTrace records a Chrome trace of the categories given until the
+// function it returns is called, which returns the trace's events (written
+// as {"traceEvents": [...]}, the DevTools' Performance panel loads them).
+func startTrace(t *testing.T, desk context.Context, categories []string) func() []json.RawMessage {
 	t.Helper()
 	var mu sync.Mutex
 	var events []json.RawMessage
@@ -352,10 +404,10 @@ func startTrace(t *testing.T, desk context.Context, path string) func() string {
 	}
 	do(t, desk, "start tracing", func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
 		_, err := chromedp.Call(ctx, tracing.Start, tracing.StartParams{TransferMode: tracing.StartTransferModeReportEvents, TraceConfig: &tracing.TraceConfig{
-			IncludedCategories: []string{"devtools.timeline", "disabled-by-default-devtools.timeline", "blink", "cc", "v8", "toplevel"}}})
+			IncludedCategories: categories}})
 		return chromedp.Void{}, err
 	})
-	return func() string {
+	return func() []json.RawMessage {
 		defer cancel()
 		do(t, desk, "stop tracing", func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
 			_, err := chromedp.Call(ctx, tracing.End, cdp.Empty{})
@@ -368,11 +420,7 @@ func startTrace(t *testing.T, desk context.Context, path string) func() string {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		b, _ := json.Marshal(map[string]any{"traceEvents": events})
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return traceSelfTimes(events, 25)
+		return events
 	}
 }
 
