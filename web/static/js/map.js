@@ -70,7 +70,11 @@ export function makeMap (el, opts = {}) {
   const note = h('div', { class: 'map-note' })
   el.append(note)
   const say = key => { note.textContent = t(key); note.dataset.key = key }
-  window.addEventListener('langchange', () => { if (note.dataset.key) note.textContent = t(note.dataset.key) })
+  const relabel = () => { if (note.dataset.key) note.textContent = t(note.dataset.key) }
+  window.addEventListener('langchange', relabel)
+  map.on('unload', () => window.removeEventListener('langchange', relabel))
+  // The zoom shows on the element, for styles and tests.
+  map.on('zoomend', () => { el.dataset.zoom = map.getZoom() })
   if (CONFIG.tile_url) {
     const subdomains = /tianditu/.test(CONFIG.tile_url) ? '01234567' : 'abc'
     const layer = L.tileLayer(CONFIG.tile_url, { maxZoom: CONFIG.tile_max_zoom || 18, attribution: CONFIG.tile_attribution || '', subdomains })
@@ -90,6 +94,16 @@ export function makeMap (el, opts = {}) {
 
 export const LEVELS = ['county', 'street', 'community', 'grid', 'micro_grid']
 const CODE_LEN = { county: 6, street: 9, community: 12, grid: 15, micro_grid: 18 }
+const TIP_LEVELS = ['community', 'grid', 'micro_grid']
+const outline = (weight, color) => Object.freeze({ weight, color, fillOpacity: 0, opacity: 0.9 })
+const OUTLINE = {
+  county: outline(3, '#1d4e89'),
+  street: outline(2.5, '#2a6fb0'),
+  community: outline(1.6, '#3b82c4'),
+  grid: outline(1, '#6b9bd1'),
+  micro_grid: outline(0.5, '#9bbce0'),
+  other: outline(1, '#888')
+}
 
 // fetchBoundaries loads every unit of a level (in pages of 1,000).
 export async function fetchBoundaries (level, under, path = '/api/v1/boundaries') {
@@ -104,38 +118,291 @@ export async function fetchBoundaries (level, under, path = '/api/v1/boundaries'
   return { type: 'FeatureCollection', features: out }
 }
 
+// --- drawing ---
+
+// A point's pixel on the map at zoom z is its world position (Web Mercator
+// scaled to [0, 1]², as L.CRS.EPSG3857 has it) times 256·2^z. Boundaries
+// and points are projected once, when they arrive, so that a zoom only
+// multiplies: Leaflet's own path layers project every vertex again at
+// each zoom, which was most of the stall of a zoom.
+const MAX_LAT = 85.0511287798
+
+function worldX (lon) { return 0.5 + lon / 360 }
+
+function worldY (lat) {
+  const s = Math.sin(Math.max(-MAX_LAT, Math.min(MAX_LAT, lat)) * Math.PI / 180)
+  return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)
+}
+
+// fromWorld returns the [lat, lon] of a world position.
+function fromWorld (x, y) {
+  return [(2 * Math.atan(Math.exp((0.5 - y) * 2 * Math.PI)) - Math.PI / 2) * 180 / Math.PI, (x - 0.5) * 360]
+}
+
+// view describes the part of the world a canvas covers (x0…x1, y0…y1) and
+// how a world position becomes one of its pixels: x·s − ox, y·s − oy.
+function view (map, bounds) {
+  const z = map.getZoom()
+  const s = map.options.crs.scale(z)
+  const o = map.getPixelOrigin()
+  return { z, s, ox: o.x, oy: o.y, x0: (bounds.min.x + o.x) / s, y0: (bounds.min.y + o.y) / s, x1: (bounds.max.x + o.x) / s, y1: (bounds.max.y + o.y) / s }
+}
+
+// Sheet is a Leaflet canvas renderer that paints the scenes of its map
+// (boundaries, points) instead of Leaflet's path layers. Leaflet still
+// sizes, places and animates the canvas. A paint does what can be seen
+// first and the canvas's margin (the part a pan uncovers) a frame later,
+// which halves the work of the frame that ends a zoom (much of it is the
+// browser drawing the paths into the canvas's pixels). A pan that stays
+// within the margin leaves the canvas as it is: the picture is there. The
+// mouse goes through the canvas to the map (see scenes).
+const Sheet = L.Canvas.extend({
+  initialize (paint, options) {
+    L.Canvas.prototype.initialize.call(this, options)
+    this._paint = paint
+  },
+  _initContainer () {
+    const c = this._container = document.createElement('canvas')
+    c.style.pointerEvents = 'none'
+    this._ctx = c.getContext('2d')
+  },
+  _update () {
+    const map = this._map
+    if (map._animatingZoom && this._bounds) return
+    const size = map.getSize()
+    const origin = map.getPixelOrigin()
+    if (this._whole && this._zoom === map.getZoom() && this._size?.equals(size) && this._origin?.equals(origin)) {
+      // Still at least a third of the margin from every edge?
+      const keep = size.multiplyBy(this.options.padding / 3)
+      const shown = L.bounds(map.containerPointToLayerPoint(keep.multiplyBy(-1)), map.containerPointToLayerPoint(size.add(keep)))
+      if (this._bounds.contains(shown)) return
+    }
+    L.Renderer.prototype._update.call(this)
+    this._size = size
+    this._origin = origin
+    const b = this._bounds; const c = this._container; const px = b.getSize(); const m = L.Browser.retina ? 2 : 1
+    L.DomUtil.setPosition(c, b.min)
+    // (Setting the size, even to the same, allocates a new bitmap.)
+    if (c.width !== m * px.x || c.height !== m * px.y) {
+      c.width = m * px.x; c.height = m * px.y
+      c.style.width = px.x + 'px'; c.style.height = px.y + 'px'
+    }
+    this._ctx.setTransform(m, 0, 0, m, -m * b.min.x, -m * b.min.y)
+    // The view the canvas is placed for: a repaint before the next move
+    // (new data, a pinch under way) draws for it, not for the map's zoom
+    // of the moment.
+    this._view = view(map, b)
+    this.fire('update')
+  },
+  _updatePaths () { if (!this._postponeUpdatePaths) this._redraw() },
+  _redraw () {
+    const ctx = this._ctx
+    L.Util.cancelAnimFrame(this._redrawRequest)
+    L.Util.cancelAnimFrame(this._marginRequest)
+    this._redrawRequest = this._marginRequest = null
+    if (!this._map || !this._view) return
+    this._redrawBounds = null
+    this._clear()
+    // The part shown, unless a zoom is under way: all of the canvas then.
+    const map = this._map
+    const size = map.getSize()
+    const r = map._animatingZoom || map.getZoom() !== this._zoom
+      ? this._bounds
+      : L.bounds(map.containerPointToLayerPoint([0, 0]), map.containerPointToLayerPoint(size))
+    const v = this._view
+    const shown = { ...v, x0: (r.min.x + v.ox) / v.s, y0: (r.min.y + v.oy) / v.s, x1: (r.max.x + v.ox) / v.s, y1: (r.max.y + v.oy) / v.s }
+    ctx.save()
+    ctx.beginPath()
+    ctx.rect(r.min.x, r.min.y, r.max.x - r.min.x, r.max.y - r.min.y)
+    ctx.clip()
+    this._paint(ctx, shown)
+    ctx.restore()
+    this._whole = false
+    // The margin at the next frame but one: the next frame shows what was
+    // just painted.
+    this._marginRequest = L.Util.requestAnimFrame(() => {
+      this._marginRequest = L.Util.requestAnimFrame(() => {
+        this._marginRequest = null
+        const b = this._bounds
+        ctx.save()
+        ctx.beginPath()
+        ctx.rect(b.min.x, b.min.y, b.max.x - b.min.x, b.max.y - b.min.y)
+        ctx.rect(r.min.x, r.min.y, r.max.x - r.min.x, r.max.y - r.min.y)
+        ctx.clip('evenodd')
+        this._paint(ctx, { ...v, hole: shown })
+        ctx.restore()
+        this._whole = true
+      })
+    })
+  },
+  _draw () {
+    if (this._map && this._view) { this._paint(this._ctx, this._view); this._whole = true }
+  },
+  _destroyContainer () {
+    L.Util.cancelAnimFrame(this._marginRequest)
+    L.Canvas.prototype._destroyContainer.call(this)
+  },
+  // redraw paints again at the next frame, once however often it is asked.
+  redraw () {
+    if (this._map && !this._redrawRequest) this._redrawRequest = L.Util.requestAnimFrame(this._redraw, this)
+  }
+})
+
+// outside tells whether a world box (x0, y0, x1, y1), widened by m, misses
+// what a paint covers: out of its view, or within the hole it leaves.
+function outside (v, x0, y0, x1, y1, m) {
+  if (x1 < v.x0 - m || x0 > v.x1 + m || y1 < v.y0 - m || y0 > v.y1 + m) return true
+  const h = v.hole
+  return !!h && x0 - m >= h.x0 && x1 + m <= h.x1 && y0 - m >= h.y0 && y1 + m <= h.y1
+}
+
+// scenes returns the drawing surface of a map, made at the first call: one
+// canvas on which every scene added paints (paint(ctx, view)), in the order
+// added, and the mouse, for which each scene's hit(w) says what it has at
+// the world position w ({ click, tip } or null), the scene painted last
+// (on top) first. Hovering is looked up once per frame.
+function scenes (map) {
+  if (map._wanggeScenes) return map._wanggeScenes
+  const list = []
+  const sheet = new Sheet((ctx, v) => {
+    for (const scene of list) {
+      ctx.save()
+      scene.paint(ctx, v)
+      ctx.restore()
+    }
+  }, { padding: 0.3 }).addTo(map)
+  const text = document.createElement('span')
+  const tip = L.tooltip({ direction: 'auto' }).setContent(text)
+  let frame = 0; let last = null
+  const at = e => {
+    const w = { x: worldX(e.latlng.lng), y: worldY(e.latlng.lat), s: map.options.crs.scale(map.getZoom()) }
+    for (let i = list.length - 1; i >= 0; i--) {
+      const hit = list[i].hit(w)
+      if (hit) return hit
+    }
+    return null
+  }
+  const leave = () => {
+    map.getContainer().classList.remove('map-pointer')
+    if (map.hasLayer(tip)) map.removeLayer(tip)
+  }
+  const hover = () => {
+    frame = 0
+    if (!last || map.dragging?.moving() || map._animatingZoom) return
+    const hit = at(last)
+    map.getContainer().classList.toggle('map-pointer', !!hit?.click)
+    const s = hit?.tip?.()
+    if (!s) { if (map.hasLayer(tip)) map.removeLayer(tip); return }
+    text.textContent = s
+    tip.setLatLng(last.latlng)
+    if (!map.hasLayer(tip)) map.addLayer(tip)
+  }
+  map.on('mousemove', e => { last = e; if (!frame) frame = L.Util.requestAnimFrame(hover) })
+  map.on('mouseout', () => { last = null; leave() })
+  map.on('movestart zoomstart', leave)
+  map.on('click', e => at(e)?.click?.(e))
+  map.on('unload', () => L.Util.cancelAnimFrame(frame))
+  map._wanggeScenes = {
+    add (scene) { list.push(scene); sheet.redraw() },
+    redraw () { sheet.redraw() }
+  }
+  return map._wanggeScenes
+}
+
+const later = () => new Promise(resolve => setTimeout(resolve))
+
+// compile projects the features' rings to world positions, in slices of
+// about 8 ms so that the 1,623 micro-grids do not hold the page.
+async function compile (fc) {
+  const out = []
+  let t0 = performance.now()
+  for (const f of fc.features) {
+    const g = f.geometry || {}
+    const polygons = g.type === 'Polygon' ? [g.coordinates] : g.type === 'MultiPolygon' ? g.coordinates : []
+    const rings = []
+    let x0 = Infinity; let y0 = Infinity; let x1 = -Infinity; let y1 = -Infinity
+    for (const polygon of polygons) {
+      for (const ring of polygon) {
+        const a = new Float64Array(ring.length * 2)
+        for (let i = 0; i < ring.length; i++) {
+          const x = worldX(ring[i][0]); const y = worldY(ring[i][1])
+          a[2 * i] = x; a[2 * i + 1] = y
+          if (x < x0) x0 = x
+          if (x > x1) x1 = x
+          if (y < y0) y0 = y
+          if (y > y1) y1 = y
+        }
+        rings.push(a)
+      }
+    }
+    if (rings.length) out.push({ feature: f, rings, box: [x0, y0, x1, y1], style: null })
+    if (performance.now() - t0 > 8) { await later(); t0 = performance.now() }
+  }
+  return out
+}
+
+// trace adds a unit's rings to the canvas path, leaving out the vertices
+// that fall within a pixel of the last one drawn.
+function trace (ctx, u, v) {
+  const { s, ox, oy } = v
+  for (const r of u.rings) {
+    const n = r.length - 2
+    let lx = r[0] * s - ox; let ly = r[1] * s - oy
+    ctx.moveTo(lx, ly)
+    for (let i = 2; i < n; i += 2) {
+      const x = r[i] * s - ox; const y = r[i + 1] * s - oy
+      if (Math.abs(x - lx) + Math.abs(y - ly) < 0.75) continue
+      ctx.lineTo(x, y); lx = x; ly = y
+    }
+    if (n > 0) ctx.lineTo(r[n] * s - ox, r[n + 1] * s - oy)
+    ctx.closePath()
+  }
+}
+
+// inside tells whether the world position (x, y) is in a unit (even-odd
+// over all its rings, as the canvas fills it).
+function inside (u, x, y) {
+  const b = u.box
+  if (x < b[0] || x > b[2] || y < b[1] || y > b[3]) return false
+  let in_ = false
+  for (const r of u.rings) {
+    for (let i = 0, j = r.length - 2; i < r.length; j = i, i += 2) {
+      const xi = r[i]; const yi = r[i + 1]; const xj = r[j]; const yj = r[j + 1]
+      if ((yi > y) !== (yj > y) && x < (xj - xi) * (y - yi) / (yj - yi) + xi) in_ = !in_
+    }
+  }
+  return in_
+}
+
 // Boundaries draws units at every level on one canvas, showing the levels
-// that suit the zoom, and colours them by the case counts given.
+// that suit the zoom, and colours them by the case counts given. Only the
+// units in view are drawn, from geometry projected once.
 export class Boundaries {
   constructor (map, { onClick, path, under } = {}) {
     this.map = map
-    this.layers = {}
-    this.data = {}
+    this.data = {} // level → promise of its FeatureCollection
+    this.units = {} // level → [{ feature, rings, box, style }], once compiled
+    this.shown = []
     this.counts = null
     this.onClick = onClick
     this.path = path
     this.under = under
-    this.renderer = L.canvas({ padding: 0.3 })
+    this.sheet = scenes(map)
     map.on('zoomend', () => this.update())
-    window.addEventListener('langchange', () => { for (const l in this.layers) this.layers[l].eachLayer(f => f.setTooltipContent?.(name(f.feature.properties))) })
+    this.sheet.add(this)
   }
 
   // load fetches a level; the first call for a level draws it.
-  async load (level) {
-    if (!this.data[level]) this.data[level] = fetchBoundaries(level, this.under, this.path)
-    const fc = await this.data[level]
-    if (!this.layers[level]) {
-      this.layers[level] = L.geoJSON(fc, {
-        renderer: this.renderer,
-        style: f => this.style(f),
-        onEachFeature: (f, layer) => {
-          if (['community', 'grid', 'micro_grid'].includes(level)) layer.bindTooltip(() => this.tip(f), { sticky: true })
-          layer.on('click', e => this.onClick?.(f.properties, e))
-        }
+  load (level) {
+    if (!this.data[level]) {
+      this.data[level] = fetchBoundaries(level, this.under, this.path).then(async fc => {
+        this.units[level] = await compile(fc)
+        this.restyle([level])
+        this.update()
+        return fc
       })
-      this.update()
     }
-    return fc
+    return this.data[level]
   }
 
   tip (f) {
@@ -146,7 +413,13 @@ export class Boundaries {
 
   bounds () {
     for (const l of ['community', 'grid', 'street', 'county']) {
-      if (this.layers[l] && this.layers[l].getLayers().length) return this.layers[l].getBounds()
+      const units = this.units[l]
+      if (!units || !units.length) continue
+      let x0 = Infinity; let y0 = Infinity; let x1 = -Infinity; let y1 = -Infinity
+      for (const { box } of units) {
+        x0 = Math.min(x0, box[0]); y0 = Math.min(y0, box[1]); x1 = Math.max(x1, box[2]); y1 = Math.max(y1, box[3])
+      }
+      return L.latLngBounds(fromWorld(x0, y1), fromWorld(x1, y0))
     }
     return null
   }
@@ -158,40 +431,94 @@ export class Boundaries {
     return ['county', 'street', 'community']
   }
 
+  // update picks the levels for the zoom; the canvas paints them when the
+  // map has moved, or at the next frame.
   update () {
     const want = this.visible(this.map.getZoom())
-    for (const l of LEVELS) {
-      const layer = this.layers[l]
-      if (!layer) continue
-      const on = want.includes(l)
-      if (on && !this.map.hasLayer(layer)) layer.addTo(this.map)
-      if (!on && this.map.hasLayer(layer)) this.map.removeLayer(layer)
-    }
-    this.fillLevel = want.includes('micro_grid') ? 'micro_grid' : want.includes('grid') ? 'grid' : 'community'
-    this.restyle()
-    for (const l of LEVELS) if (this.layers[l] && this.map.hasLayer(this.layers[l]) && l !== 'county') this.layers[l].bringToFront()
+    this.shown = LEVELS.filter(l => want.includes(l) && this.units[l])
+    const fill = want.includes('micro_grid') ? 'micro_grid' : want.includes('grid') ? 'grid' : 'community'
+    this.fillLevel = fill
+    this.sheet.redraw()
   }
 
   setCounts (counts) { this.counts = counts; this.restyle() }
 
-  restyle () {
-    for (const l in this.layers) this.layers[l].setStyle(f => this.style(f))
+  // restyle works out, for the units of the levels given (all loaded
+  // levels by default), how each looks when its level is the one filled,
+  // so that a zoom to another level only picks the looks.
+  restyle (levels = Object.keys(this.units)) {
+    for (const l of levels) for (const u of this.units[l] || []) u.filled = this.style(u.feature)
+    this.sheet.redraw()
   }
 
+  // style is how a unit looks when its level is filled: by its open cases
+  // (in 20 shades, so that units of a shade fill together) and with a red
+  // outline if any is overdue. Other levels have their plain outline.
   style (f) {
     const p = f.properties
-    const base = { county: [3, '#1d4e89'], street: [2.5, '#2a6fb0'], community: [1.6, '#3b82c4'], grid: [1, '#6b9bd1'], micro_grid: [0.5, '#9bbce0'] }[p.level] || [1, '#888']
-    const s = { weight: base[0], color: base[1], fillOpacity: 0, opacity: 0.9 }
-    if (p.level === this.fillLevel && this.counts) {
-      const c = this.counts[p.code]
-      if (c && c.open) {
-        const k = Math.min(1, Math.log2(1 + c.open) / Math.log2(1 + (this.counts._max[p.level] || 1)))
-        s.fillColor = `hsl(${40 - 40 * k}, 90%, ${62 - 22 * k}%)`
-        s.fillOpacity = 0.25 + 0.4 * k
-        if (c.red) { s.color = '#d1242f'; s.weight = Math.max(s.weight, 1.5) }
+    const base = OUTLINE[p.level] || OUTLINE.other
+    const c = this.counts?.[p.code]
+    if (!c || !c.open) return base
+    const s = { ...base }
+    const k = Math.round(20 * Math.min(1, Math.log2(1 + c.open) / Math.log2(1 + (this.counts._max[p.level] || 1)))) / 20
+    s.fillColor = `hsl(${40 - 40 * k}, 90%, ${62 - 22 * k}%)`
+    s.fillOpacity = 0.25 + 0.4 * k
+    if (c.red) { s.color = '#d1242f'; s.weight = Math.max(s.weight, 1.5) }
+    return s
+  }
+
+  // paint draws the shown levels, coarse to fine, each in one fill per
+  // shade and then one stroke per outline style.
+  paint (ctx, v) {
+    const m = 4 / v.s // the widest outline, in world units
+    ctx.lineCap = ctx.lineJoin = 'round'
+    const group = (groups, key, st, u) => {
+      const g = groups.get(key)
+      if (g) g.units.push(u)
+      else groups.set(key, { st, units: [u] })
+    }
+    for (const level of this.shown) {
+      const fills = new Map()
+      const strokes = new Map()
+      const plain = OUTLINE[level] || OUTLINE.other
+      for (const u of this.units[level]) {
+        const b = u.box
+        if (outside(v, b[0], b[1], b[2], b[3], m)) continue
+        const st = level === this.fillLevel ? u.filled : plain
+        if (st.fillOpacity > 0) group(fills, st.fillColor + ' ' + st.fillOpacity, st, u)
+        group(strokes, st.color + ' ' + st.weight + ' ' + st.opacity, st, u)
+      }
+      for (const { st, units } of fills.values()) {
+        ctx.beginPath()
+        for (const u of units) trace(ctx, u, v)
+        ctx.globalAlpha = st.fillOpacity
+        ctx.fillStyle = st.fillColor
+        ctx.fill('evenodd')
+      }
+      for (const { st, units } of strokes.values()) {
+        ctx.beginPath()
+        for (const u of units) trace(ctx, u, v)
+        ctx.globalAlpha = st.opacity
+        ctx.lineWidth = st.weight
+        ctx.strokeStyle = st.color
+        ctx.stroke()
       }
     }
-    return s
+  }
+
+  // hit finds the unit at w, the finest level shown first.
+  hit (w) {
+    for (let i = this.shown.length - 1; i >= 0; i--) {
+      const level = this.shown[i]
+      for (const u of this.units[level]) {
+        if (!inside(u, w.x, w.y)) continue
+        return {
+          tip: TIP_LEVELS.includes(level) ? () => this.tip(u.feature) : null,
+          click: this.onClick ? e => this.onClick(u.feature.properties, e) : null
+        }
+      }
+    }
+    return null
   }
 }
 
@@ -213,8 +540,23 @@ export function unitCounts (points) {
   return counts
 }
 
-// Clusters draws points grouped on a pixel grid: one marker per cell,
-// coloured by the worst light in it. Rebuilt after each move.
+const WORST = { red: 3, yellow: 2 }
+const COLOUR = ['#2e9e44', '#2e9e44', '#e0a800', '#d1242f']
+const CLUSTER = ['', 'rgba(46,158,68,.9)', 'rgba(224,168,0,.92)', 'rgba(209,36,47,.92)']
+
+// idle runs fn when the page has nothing else to do (Safari has no
+// requestIdleCallback: it gets slices of 8 ms after a short wait).
+const idle = window.requestIdleCallback
+  ? fn => window.requestIdleCallback(fn, { timeout: 1000 })
+  : fn => setTimeout(() => { const t0 = performance.now(); fn({ timeRemaining: () => Math.max(0, 8 - (performance.now() - t0)) }) }, 50)
+
+// Clusters draws points grouped on a pixel grid of 56 px, on a canvas: a
+// disc with the count for a cell of several points, coloured by the worst
+// light in it, and the points alone in their cell as dots (every point at
+// the highest zoom). The grouping is computed once per zoom and data, the
+// zooms around the current one ahead of time while the page is idle, so
+// that a zoom only looks it up; nothing is added to or removed from the
+// page's DOM.
 export class Clusters {
   constructor (map, { onClick, cell = 56 } = {}) {
     this.map = map
@@ -222,46 +564,147 @@ export class Clusters {
     this.cell = cell
     this.visible = true
     this.onClick = onClick
-    this.group = L.layerGroup().addTo(map)
-    this.renderer = L.canvas({ padding: 0.2 })
-    map.on('moveend', () => this.draw())
+    this.index = new Map() // zoom → cells
+    this.gen = 0 // the data's generation: idle work for older data stops
+    this.drawn = [] // what the last paint drew, bottom first: { p } or { c, r }
+    this.maxZoom = CONFIG.tile_max_zoom || 18
+    map.on('unload', () => { this.gen++ })
+    this.sheet = scenes(map)
+    this.sheet.add(this)
   }
 
-  set (points) { this.points = points; this.draw() }
+  set (points) {
+    this.points = points
+    for (const p of points) { p.wx = worldX(p.ll[1]); p.wy = worldY(p.ll[0]) }
+    this.index.clear()
+    this.gen++
+    this.sheet.redraw()
+    this.prepare()
+  }
 
-  draw () {
-    const map = this.map
-    const group = this.group
-    group.clearLayers()
-    if (!this.visible) return
-    const b = map.getBounds().pad(0.1)
-    const z = map.getZoom()
-    const cells = new Map()
+  // draw paints again (after a change of visible).
+  draw () { this.sheet.redraw() }
+
+  // cells groups the points on the grid of zoom z: count, mean position,
+  // worst light and the first point of each cell.
+  cells (z) {
+    let cells = this.index.get(z)
+    if (cells) return cells
+    const k = this.map.options.crs.scale(z) / this.cell
+    const span = Math.ceil(k) + 1
+    const byKey = new Map()
+    cells = []
     for (const p of this.points) {
-      if (!b.contains(p.ll)) continue
-      const px = map.project(p.ll, z)
-      const key = Math.floor(px.x / this.cell) + ':' + Math.floor(px.y / this.cell)
-      let c = cells.get(key)
-      if (!c) { c = { n: 0, lat: 0, lon: 0, worst: 0, first: p }; cells.set(key, c) }
+      const key = Math.floor(p.wx * k) * span + Math.floor(p.wy * k)
+      let c = byKey.get(key)
+      if (!c) { c = { n: 0, lat: 0, lon: 0, worst: 1, first: p }; byKey.set(key, c); cells.push(c) }
       c.n++; c.lat += p.ll[0]; c.lon += p.ll[1]
-      const w = p.light === 'red' ? 3 : p.light === 'yellow' ? 2 : 1
+      const w = WORST[p.light] || 1
       if (w > c.worst) c.worst = w
     }
-    const colour = ['#2e9e44', '#2e9e44', '#e0a800', '#d1242f']
-    for (const c of cells.values()) {
-      if (c.n === 1 || z >= (CONFIG.tile_max_zoom || 18)) {
-        const p = c.first
-        const m = L.circleMarker(p.ll, { renderer: this.renderer, radius: 6, weight: 1.5, color: '#fff', fillColor: colour[c.worst], fillOpacity: 0.95 })
-        m.on('click', () => this.onClick?.(p))
-        group.addLayer(m)
-        continue
-      }
-      const size = c.n < 10 ? 30 : c.n < 100 ? 36 : c.n < 1000 ? 42 : 48
-      const icon = L.divIcon({ className: 'cluster w' + c.worst, iconSize: [size, size], html: '<span>' + c.n + '</span>' })
-      const m = L.marker([c.lat / c.n, c.lon / c.n], { icon, keyboard: false })
-      m.on('click', () => map.setView(m.getLatLng(), Math.min(z + 2, map.getMaxZoom())))
-      group.addLayer(m)
+    for (const c of cells) {
+      c.lat /= c.n; c.lon /= c.n
+      c.wx = worldX(c.lon); c.wy = worldY(c.lat)
     }
+    // Southern discs over northern ones, as Leaflet stacks markers.
+    cells.sort((a, b) => a.wy - b.wy)
+    this.index.set(z, cells)
+    return cells
+  }
+
+  // prepare groups the points for every zoom step while the page is idle,
+  // the zooms nearest the current one first.
+  prepare () {
+    const gen = this.gen
+    const map = this.map
+    const z0 = map.getZoom() || 0
+    const zooms = []
+    for (let z = map.getMinZoom(); z <= map.getMaxZoom(); z += 0.5) zooms.push(z)
+    zooms.sort((a, b) => Math.abs(a - z0) - Math.abs(b - z0))
+    const step = deadline => {
+      if (gen !== this.gen) return
+      // At least one zoom per call, even when the browser ran out of
+      // patience (timeout) and gives no time.
+      this.cells(zooms.shift())
+      while (zooms.length && deadline.timeRemaining() > 3) this.cells(zooms.shift())
+      if (zooms.length) idle(step)
+    }
+    if (zooms.length) idle(step)
+  }
+
+  // paint draws the dots, red over yellow over green, then the discs.
+  paint (ctx, v) {
+    // (The margin's paint adds to what the shown part's drew.)
+    if (!v.hole) this.drawn = []
+    const drawn = this.drawn
+    if (!this.visible || !this.points.length) return
+    const all = v.z >= this.maxZoom
+    const m = 26 / v.s // the largest disc's radius and shadow, in world units
+    const dots = [[], [], [], []]
+    const discs = []
+    for (const c of all ? this.points : this.cells(v.z)) {
+      if (outside(v, c.wx, c.wy, c.wx, c.wy, m)) continue
+      if (all) dots[WORST[c.light] || 1].push(c)
+      else if (c.n === 1) dots[c.worst].push(c.first)
+      else discs.push(c)
+    }
+    ctx.lineWidth = 1.5
+    ctx.strokeStyle = '#fff'
+    for (let w = 1; w <= 3; w++) {
+      if (!dots[w].length) continue
+      ctx.beginPath()
+      for (const p of dots[w]) {
+        const x = p.wx * v.s - v.ox; const y = p.wy * v.s - v.oy
+        ctx.moveTo(x + 6, y)
+        ctx.arc(x, y, 6, 0, 2 * Math.PI)
+        drawn.push({ p })
+      }
+      ctx.globalAlpha = 0.95
+      ctx.fillStyle = COLOUR[w]
+      ctx.fill()
+      ctx.globalAlpha = 1
+      ctx.stroke()
+    }
+    if (!discs.length) return
+    // As the CSS of .cluster had them: 30–48 px across, a white ring of
+    // 3 px, a soft shadow, the count in bold white.
+    ctx.font = '700 12px ' + (this.font || (this.font = getComputedStyle(this.map.getContainer()).fontFamily || 'sans-serif'))
+    ctx.textAlign = 'center'
+    ctx.textBaseline = 'middle'
+    for (const c of discs) {
+      const x = c.wx * v.s - v.ox; const y = c.wy * v.s - v.oy
+      const r = (c.n < 10 ? 30 : c.n < 100 ? 36 : c.n < 1000 ? 42 : 48) / 2
+      ctx.beginPath()
+      ctx.arc(x, y + 1, r + 1.5, 0, 2 * Math.PI)
+      ctx.fillStyle = 'rgba(0,0,0,.12)'
+      ctx.fill()
+      ctx.beginPath()
+      ctx.arc(x, y, r - 1.5, 0, 2 * Math.PI)
+      ctx.fillStyle = CLUSTER[c.worst]
+      ctx.fill()
+      ctx.lineWidth = 3
+      ctx.strokeStyle = 'rgba(255,255,255,.85)'
+      ctx.stroke()
+      ctx.fillStyle = '#fff'
+      ctx.fillText(String(c.n), x, y + 0.5)
+      drawn.push({ c, r })
+    }
+  }
+
+  // hit finds what is drawn on top at w: a disc zooms in on its cell, a
+  // dot opens its case.
+  hit (w) {
+    for (let i = this.drawn.length - 1; i >= 0; i--) {
+      const d = this.drawn[i]
+      const q = d.c || d.p
+      const dx = (q.wx - w.x) * w.s; const dy = (q.wy - w.y) * w.s
+      const r = d.c ? d.r : 7.5
+      if (dx * dx + dy * dy > r * r) continue
+      if (d.p) return { click: this.onClick ? () => this.onClick(d.p) : null, tip: null }
+      const z = Math.min(this.map.getZoom() + 2, this.map.getMaxZoom())
+      return { click: () => this.map.setView([d.c.lat, d.c.lon], z), tip: null }
+    }
+    return null
   }
 }
 
