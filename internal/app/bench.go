@@ -34,12 +34,15 @@ Usage:
   wangge bench intake    [--clients 64] [--seconds 10] [--via open311|api] [--no-baseline]
   wangge bench locate    [--clients 64] [--seconds 10]
   wangge bench scheduler [--cases 1000000] [--rate 200] [--seconds 30] [--tick 1s]
+  wangge bench mixed     [--scale 1[,2,...]] [--find-max] [--seconds 30] [--warmup 10] [--clients 64]
+                         [--gap 1s] [--grids 20] [--persons 20] [--write-p99-ms 50]
 
 By default a bench starts its own server in this process on a temporary
 data directory (SQLite; --db postgres://... uses a fresh schema there,
 dropped afterwards) seeded with the demo county's territory, catalogue and
 departments. --target http://HOST:PORT --api-key K benches a running server
-instead (intake and locate). --json prints one JSON object.
+instead (intake and locate; mixed takes an administrator's --token and
+creates its own users). --json prints one JSON object.
 `
 
 // benchCmd runs `wangge bench WHAT`.
@@ -47,7 +50,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(env.Stderr, benchUsage)
 		if len(args) == 0 {
-			return usageError{"bench what? intake, locate or scheduler"}
+			return usageError{"bench what? intake, locate, scheduler or mixed"}
 		}
 		return nil
 	}
@@ -59,7 +62,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 	fs.StringVar(&o.logLevel, "log-level", getenv("WANGGE_LOG_LEVEL", "warn"), "log level of the in-process server")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server and load generator) to this file")
-	fs.Float64Var(&o.seconds, "seconds", 0, "measured seconds (intake, locate: 10 each; scheduler: 30 of cases coming due)")
+	fs.Float64Var(&o.seconds, "seconds", 0, "measured seconds (intake, locate: 10 each; scheduler: 30 of cases coming due; mixed: 30 a scale)")
 	switch what {
 	case "intake", "locate":
 		fs.IntVar(&o.clients, "clients", 64, "concurrent clients, each with its own connection")
@@ -73,6 +76,20 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 			fs.StringVar(&o.via, "via", bench.ViaOpen311, "open311 (form-encoded POST /open311/v2/requests.json) or api (JSON POST /api/v1/cases as a grid worker)")
 			fs.BoolVar(&o.noBaseline, "no-baseline", false, "skip the bare net/http handler")
 		}
+	case "mixed":
+		fs.StringVar(&o.scales, "scale", "1", "multiples of Zhejiang's 33,000 matters a day to offer, one or a comma-separated list run in turn")
+		fs.BoolVar(&o.findMax, "find-max", false, "double the --scale until a run does not hold (writes' p99 over --write-p99-ms, an error, or under 99 % of the offered ops done)")
+		fs.Float64Var(&o.writeP99, "write-p99-ms", 50, "writes' p99 latency a run must keep to hold")
+		fs.IntVar(&o.clients, "clients", 64, "requests in flight at most; steps beyond wait, and the wait counts in their latency")
+		fs.Float64Var(&o.warmup, "warmup", 10, "seconds of arrivals before each measured window")
+		fs.DurationVar(&o.gap, "gap", time.Second, "mean time between a matter's steps (the day compressed)")
+		fs.IntVar(&o.grids, "grids", 20, "grids with a grid worker of the bench")
+		fs.IntVar(&o.persons, "persons", 20, "residents each grid worker visits in turn")
+		fs.StringVar(&o.target, "target", "", "bench the server at this URL instead of one in-process")
+		fs.StringVar(&o.token, "token", getenv("WANGGE_TOKEN", ""), "bearer token of an administrator of the --target: the bench creates its users (WANGGE_TOKEN)")
+		fs.StringVar(&o.apiKey, "api-key", getenv("WANGGE_API_KEY", ""), "Open311 api_key of the --target; without one, Open311's share is filed by the hotline (WANGGE_API_KEY)")
+		fs.StringVar(&o.near, "near", "", "LAT,LON (WGS84) inside the --target's territory, around which report points are drawn (default: the demo county seat)")
+		fs.Float64Var(&o.radius, "radius", 3000, "metres around --near to draw points from")
 	case "scheduler":
 		fs.IntVar(&o.cases, "cases", 1_000_000, "open cases in the database")
 		fs.IntVar(&o.rate, "rate", 200, "cases coming due per second during the run")
@@ -80,7 +97,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 		fs.StringVar(&o.target, "target", "", "not supported: the scheduler bench runs in-process")
 	default:
 		fmt.Fprint(env.Stderr, benchUsage)
-		return usageError{fmt.Sprintf("bench: unknown bench %q (intake, locate or scheduler)", what)}
+		return usageError{fmt.Sprintf("bench: unknown bench %q (intake, locate, scheduler or mixed)", what)}
 	}
 	if err := parse(fs, args[1:], env.Stderr); err != nil {
 		return err
@@ -90,7 +107,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 	}
 	if o.seconds == 0 {
 		o.seconds = 10
-		if what == "scheduler" {
+		if what == "scheduler" || what == "mixed" {
 			o.seconds = 30
 		}
 	}
@@ -125,6 +142,8 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 		r, err = env.benchLocate(ctx, &o)
 	case "scheduler":
 		r, err = env.benchScheduler(ctx, &o)
+	case "mixed":
+		r, err = env.benchMixed(ctx, &o)
 	}
 	if err != nil {
 		if fields := wangge.ErrorFields(err); len(fields) > 0 {
@@ -164,6 +183,11 @@ type benchFlags struct {
 	noBaseline         bool
 	cases, rate        int
 	tick               time.Duration
+	scales             string // mixed
+	findMax            bool
+	writeP99           float64
+	gap                time.Duration
+	grids, persons     int
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -52,6 +52,7 @@ type Result struct {
 	Ratio     float64         `json:"ratio_to_baseline,omitempty"`
 	InProcess *Measure        `json:"in_process,omitempty"` // locate: the locator called directly
 	Scheduler *SchedulerStats `json:"scheduler,omitempty"`
+	Mixed     *MixedStats     `json:"mixed,omitempty"`
 	MaxRSSMB  float64         `json:"max_rss_mb"`
 	RSSOf     string          `json:"rss_of"` // which process max_rss_mb is of
 	Notes     []string        `json:"notes,omitempty"`
@@ -127,6 +128,9 @@ func (r *Result) WriteText(w io.Writer) error {
 		if s.Missed > 0 || s.EventsDropped > 0 {
 			fmt.Fprintf(b, "  %d due cases not acted on by the end; %d broker events dropped (no lag sample for those)\n", s.Missed, s.EventsDropped)
 		}
+	case "mixed":
+		writeMeasure(b, "all operations", "ops", &r.Measure)
+		r.Mixed.writeText(b, r)
 	default:
 		writeMeasure(b, r.Bench, "ops", &r.Measure)
 	}
