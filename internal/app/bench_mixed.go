@@ -15,7 +15,7 @@ import (
 // administrator is made for the bench.
 func (env *Env) benchMixed(ctx context.Context, o *benchFlags) (*bench.Result, error) {
 	opts := bench.MixedOptions{FindMax: o.findMax, WriteP99Ms: o.writeP99, Duration: seconds(o.seconds), Warmup: seconds(o.warmup),
-		Gap: o.gap, Clients: o.clients, Grids: o.grids, PersonsPerWorker: o.persons, AdminToken: o.token, Seed: 1, Progress: env.Stderr}
+		Gap: o.gap, Clients: o.clients, Grids: o.grids, PersonsPerWorker: o.persons, VisitsPerMatter: o.visits, AdminToken: o.token, Seed: 1, Progress: env.Stderr}
 	for _, f := range strings.Split(o.scales, ",") {
 		k, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
 		if err != nil {

@@ -29,6 +29,9 @@ type MixedOptions struct {
 	Grids      int           // grids with a bench grid worker
 	// PersonsPerWorker are the residents each grid worker visits in turn.
 	PersonsPerWorker int
+	// VisitsPerMatter are the grid workers' door-to-door visits for each
+	// matter reported (DefaultVisitsPerMatter, derived in mixed_day.go).
+	VisitsPerMatter float64
 	// AdminToken is a bearer token of an administrator of the target: the
 	// bench creates its users and residents through the API with it.
 	AdminToken string
@@ -68,6 +71,9 @@ func (o *MixedOptions) Validate() error {
 	}
 	if o.PersonsPerWorker < 1 || o.PersonsPerWorker > 10000 {
 		v.Add("persons", "from 1 to 10000 per grid worker")
+	}
+	if !(o.VisitsPerMatter >= 0 && o.VisitsPerMatter <= 10_000) {
+		v.Add("visits", "from 0 to 10,000 per matter")
 	}
 	if !(o.WriteP99Ms > 0) {
 		v.Add("write_p99_ms", "must be positive")
@@ -150,7 +156,7 @@ func Mixed(ctx context.Context, t *Target, o MixedOptions) (*Result, error) {
 		return nil, err
 	}
 	defer w.c.CloseIdleConnections()
-	p := &planner{w: w, o: &o, rng: rand.New(rand.NewPCG(o.Seed, 17)), gap: o.Gap}
+	p := &planner{w: w, o: &o, rng: rand.New(rand.NewPCG(o.Seed, 17)), gap: o.Gap, think: min(200*time.Millisecond, o.Gap)}
 
 	var runs []*MixedStats
 	run := func(k float64) (*MixedStats, error) {

@@ -39,13 +39,13 @@ const (
 	// closedShare: Zhejiang, 91.2 % of matters closed; the others stop
 	// at a random step and stay open.
 	closedShare = 0.912
-	// visitsPerMatter: door-to-door visits by the care tiers (high-risk
+	// DefaultVisitsPerMatter: door-to-door visits by the care tiers (high-risk
 	// weekly, key monthly, general quarterly) of the demo county's 279,855
 	// residents in 73,684 households, a general household visited once a
 	// quarter: 4,667/7 + 13,718/30.4 + 73,684/91.3 = 1,924 visits a day in
 	// 181 grids, 10.6 a grid; Zhejiang's 33,000 matters in 85,000 grids are
 	// 0.388 a grid: 27.4 visits for each matter.
-	visitsPerMatter = 27.4
+	DefaultVisitsPerMatter = 27.4
 	// visitsPerListRead: a grid worker opens the list of residents due
 	// once and records the day's visits from it (worker.js does not reload
 	// it after a visit): 10.6 a day.
@@ -69,7 +69,7 @@ var mixedRatios = []string{
 	"channels: grid worker 70 % (issue), resident page 12 %, hotline 12 %, Open311 6 % (assumed)",
 	"90 % of grid workers' reports self-resolved in the grid (Jiangsu); the others and every other channel accepted and dispatched by the centre",
 	"91.2 % of matters closed (Zhejiang); the others stop at a random step",
-	"27.4 visits per matter: the demo county's care tiers (high-risk weekly, key monthly, general households quarterly) per grid over Zhejiang's matters per grid; one due-list read per 10.6 visits",
+	"visits per matter (27.4 by default): the demo county's care tiers (high-risk weekly, key monthly, general households quarterly) per grid over Zhejiang's matters per grid; one due-list read per 10.6 visits",
 	"each transition is taken from the case page (case, timeline, photos) by its actor; grid workers and departments open their task list first",
 	"one dashboard refresh (3 stats, overdue count, satisfaction, open list) per matter; a map reload (web/points) per 10 matters (assumed)",
 	"5 % of dispatches returned, 5 % of verifications failed, 3 % escalated (assumed); closed cases rated: residents through their tracking code, others by the centre (回访)",
@@ -99,12 +99,13 @@ type matter struct {
 
 // planner draws the day.
 type planner struct {
-	w    *mixedWorld
-	o    *MixedOptions
-	rng  *rand.Rand
-	gap  time.Duration
-	mu   sync.Mutex
-	errs []string
+	w   *mixedWorld
+	o   *MixedOptions
+	rng *rand.Rand
+	gap time.Duration
+	// think is the time from opening a list to opening the page, and from
+	// opening the page to acting on it: 200 ms, or the gap if shorter.
+	think time.Duration
 }
 
 // plan draws the matters arriving in [0, run) at rate per second, each with
@@ -121,12 +122,13 @@ func (p *planner) plan(rate float64, run time.Duration) []*matter {
 	}
 }
 
+// next moves t, the end of a matter's last step, to the start of its next
+// one: a moment to look at the page, then the time until the next person's
+// turn.
 func (p *planner) next(t *time.Duration) time.Duration {
-	*t += p.gap/4 + time.Duration(p.rng.ExpFloat64()*float64(p.gap)*3/4)
+	*t += p.think + time.Duration(p.rng.ExpFloat64()*float64(p.gap))
 	return *t
 }
-
-const think = 200 * time.Millisecond // from opening a page to acting on it
 
 // matterAt is the matter reported at t and the lone operations it brings.
 func (p *planner) matterAt(t time.Duration) []*matter {
@@ -150,7 +152,8 @@ func (p *planner) matterAt(t time.Duration) []*matter {
 	// act is a transition taken from the case page by who: the operator,
 	// the matter's grid worker or its department's handler (known once it
 	// is dispatched), after a look at their task list for the latter two.
-	act := func(at time.Duration, who wangge.Role, a wangge.Action, extra map[string]any) {
+	at := t // the end of the matter's last step so far
+	act := func(who wangge.Role, a wangge.Action, extra map[string]any) {
 		actor := func(m *matter) *actor {
 			switch who {
 			case wangge.RoleGridWorker:
@@ -160,11 +163,17 @@ func (p *planner) matterAt(t time.Duration) []*matter {
 			}
 			return op
 		}
-		if who != wangge.RoleOperator {
-			add(at-think, "task list ("+strings.ReplaceAll(string(who), "_", " ")+")", false, func(ctx context.Context, m *matter) error { return w.taskList(ctx, actor(m)) })
+		start := p.next(&at)
+		switch {
+		case who != wangge.RoleOperator:
+			add(start, "task list ("+strings.ReplaceAll(string(who), "_", " ")+")", false, func(ctx context.Context, m *matter) error { return w.taskList(ctx, actor(m)) })
+		case a == wangge.ActAccept && (m.channel == wangge.ChannelResident || m.channel == wangge.ChannelOpen311):
+			// The operator finds the report in the list of new ones.
+			add(start, "new reports (operator)", false, func(ctx context.Context, m *matter) error { return w.findNew(ctx, m) })
 		}
-		add(at, "case page", false, func(ctx context.Context, m *matter) error { return w.casePage(ctx, actor(m), m.id) })
-		add(at+think, string(a), true, func(ctx context.Context, m *matter) error { return w.act(ctx, actor(m), m, a, extra) })
+		add(start+p.think, "case page", false, func(ctx context.Context, m *matter) error { return w.casePage(ctx, actor(m), m.id) })
+		add(start+2*p.think, string(a), true, func(ctx context.Context, m *matter) error { return w.act(ctx, actor(m), m, a, extra) })
+		at = start + 2*p.think
 	}
 	opr, gw, hd := wangge.RoleOperator, wangge.RoleGridWorker, wangge.RoleDepartment
 	rating := map[string]any{"rating": 3 + rng.IntN(3)}
@@ -175,37 +184,34 @@ func (p *planner) matterAt(t time.Duration) []*matter {
 	}
 	pt := m.gw.points[rng.IntN(len(m.gw.points))]
 	add(t, "report ("+string(m.channel)+")", true, func(ctx context.Context, m *matter) error { return w.report(ctx, m, cat, pt) })
-	at := t
-	if m.channel == wangge.ChannelResident || m.channel == wangge.ChannelOpen311 {
-		add(p.next(&at), "new reports (operator)", false, func(ctx context.Context, m *matter) error { return w.findNew(ctx, m) })
-	}
 	if m.channel == wangge.ChannelGridWorker && rng.Float64() < selfResolveShare {
-		act(p.next(&at), gw, wangge.ActSelfResolve, nil)
+		act(gw, wangge.ActSelfResolve, nil)
 	} else {
-		act(p.next(&at), opr, wangge.ActAccept, nil)
+		act(opr, wangge.ActAccept, nil)
 		if rng.Float64() < escalateShare {
-			act(p.next(&at), opr, wangge.ActEscalate, map[string]any{"note": "压测: 转报上级"})
+			act(opr, wangge.ActEscalate, map[string]any{"note": "压测: 转报上级"})
 		}
-		act(p.next(&at), opr, wangge.ActDispatch, nil)
+		act(opr, wangge.ActDispatch, nil)
 		if rng.Float64() < returnShare {
-			act(p.next(&at), hd, wangge.ActReturn, map[string]any{"note": "压测: 非本部门职责"})
-			act(p.next(&at), opr, wangge.ActDispatch, map[string]any{"other": true})
+			act(hd, wangge.ActReturn, map[string]any{"note": "压测: 非本部门职责"})
+			act(opr, wangge.ActDispatch, map[string]any{"other": true})
 		}
-		act(p.next(&at), hd, wangge.ActStart, nil)
-		act(p.next(&at), hd, wangge.ActFinish, nil)
+		act(hd, wangge.ActStart, nil)
+		act(hd, wangge.ActFinish, nil)
 		if rng.Float64() < reworkShare {
-			act(p.next(&at), gw, wangge.ActVerifyFail, map[string]any{"note": "压测: 仍未修好"})
-			act(p.next(&at), hd, wangge.ActFinish, nil)
+			act(gw, wangge.ActVerifyFail, map[string]any{"note": "压测: 仍未修好"})
+			act(hd, wangge.ActFinish, nil)
 		}
 	}
-	act(p.next(&at), gw, wangge.ActVerifyOK, nil)
-	act(p.next(&at), opr, wangge.ActClose, nil)
+	act(gw, wangge.ActVerifyOK, nil)
+	act(opr, wangge.ActClose, nil)
 	if m.channel == wangge.ChannelResident {
-		at = p.next(&at)
+		p.next(&at)
 		add(at, "track (resident)", false, func(ctx context.Context, m *matter) error { return w.track(ctx, m) })
-		add(at+think, "rate (resident)", true, func(ctx context.Context, m *matter) error { return w.rateAsResident(ctx, m, rating["rating"].(int)) })
+		at += p.think
+		add(at, "rate (resident)", true, func(ctx context.Context, m *matter) error { return w.rateAsResident(ctx, m, rating["rating"].(int)) })
 	} else {
-		act(p.next(&at), opr, wangge.ActRate, rating)
+		act(opr, wangge.ActRate, rating)
 	}
 	if rng.Float64() >= closedShare {
 		// Stops after the report or a later step, before the close.
@@ -229,7 +235,7 @@ func (p *planner) matterAt(t time.Duration) []*matter {
 	if rng.Float64() < mapShare {
 		lone("map points", false, func(ctx context.Context, _ *matter) error { return w.mapPoints(ctx, op) })
 	}
-	vpm := float64(visitsPerMatter)
+	vpm := p.o.VisitsPerMatter
 	n := int(vpm)
 	if rng.Float64() < vpm-float64(n) {
 		n++
@@ -239,7 +245,7 @@ func (p *planner) matterAt(t time.Duration) []*matter {
 		v := &matter{gw: a}
 		vt := t + time.Duration(rng.Float64()*float64(life))
 		if rng.Float64() < 1/visitsPerListRead {
-			v.steps = append(v.steps, mstep{vt - think, "visit list", false, func(ctx context.Context, m *matter) error { return w.visitList(ctx, m.gw) }})
+			v.steps = append(v.steps, mstep{vt - p.think, "visit list", false, func(ctx context.Context, m *matter) error { return w.visitList(ctx, m.gw) }})
 		}
 		v.steps = append(v.steps, mstep{vt, "visit", true, func(ctx context.Context, m *matter) error { return w.visit(ctx, m.gw) }})
 		out = append(out, v)

@@ -15,7 +15,7 @@ func TestMixed(t *testing.T) {
 	for name, dsn := range databases() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			out, err := run(t, "mixed", "--db", dsn, "--scale", "25", "--seconds", "2", "--warmup", "1", "--gap", "150ms",
+			out, err := run(t, "mixed", "--db", dsn, "--scale", "40", "--seconds", "2", "--warmup", "1", "--gap", "50ms", "--visits", "3",
 				"--grids", "3", "--persons", "4", "--clients", "8", "--json")
 			if err != nil {
 				t.Fatal(err)
@@ -47,7 +47,7 @@ func TestMixed(t *testing.T) {
 					t.Errorf("no %s was done: %v", kind, done)
 				}
 			}
-			if m.Scale != 25 || m.MattersPerSec <= 0 || m.Matters == 0 || m.OfferedOps == 0 || len(m.Runs) != 1 || m.Users != 1+12+3 || m.Persons != 12 {
+			if m.Scale != 40 || m.MattersPerSec <= 0 || m.Matters == 0 || m.OfferedOps == 0 || len(m.Runs) != 1 || m.Users != 1+12+3 || m.Persons != 12 {
 				t.Errorf("mixed %+v", m)
 			}
 			if r.Ops != m.Writes.Ops+m.Reads.Ops || r.Ops == 0 {
@@ -69,6 +69,7 @@ func TestMixedRefuses(t *testing.T) {
 		{[]string{"mixed", "--gap", "0s"}, "--gap"},
 		{[]string{"mixed", "--grids", "0"}, "--grids"},
 		{[]string{"mixed", "--clients", "0"}, "--clients"},
+		{[]string{"mixed", "--visits", "-1"}, "--visits"},
 		{[]string{"mixed", "--write-p99-ms", "-5"}, "--write-p99-ms"},
 		{[]string{"mixed", "--target", "http://127.0.0.1:1"}, "--token"},
 	} {
