@@ -347,7 +347,14 @@ func (w *mixedWorld) act(ctx context.Context, a *actor, m *matter, action wangge
 		}
 	}
 	var c wangge.Case
-	if err := apiCall(ctx, w.c, "POST", w.base+"/api/v1/cases/"+itoa(m.id)+"/actions", a.token, body, &c, 200); err != nil {
+	err := apiCall(ctx, w.c, "POST", w.base+"/api/v1/cases/"+itoa(m.id)+"/actions", a.token, body, &c, 200)
+	if err != nil && action == wangge.ActDispatch && body["department_id"] == nil && strings.Contains(err.Error(), "department_id") {
+		// No single routing rule decides: the operator chooses, as the
+		// console asks them to.
+		body["department_id"] = w.depts[rand.IntN(len(w.depts))]
+		err = apiCall(ctx, w.c, "POST", w.base+"/api/v1/cases/"+itoa(m.id)+"/actions", a.token, body, &c, 200)
+	}
+	if err != nil {
 		return err
 	}
 	if action == wangge.ActDispatch {
