@@ -35,7 +35,7 @@ Usage:
   wangge bench locate    [--clients 64] [--seconds 10]
   wangge bench scheduler [--cases 1000000] [--rate 200] [--seconds 30] [--tick 1s]
   wangge bench mixed     [--scale 1[,2,...]] [--find-max] [--seconds 30] [--warmup 10] [--clients 64]
-                         [--gap 1s] [--grids 20] [--persons 20] [--visits 27.4] [--write-p99-ms 50]
+                         [--gap 1s] [--grids 20] [--persons 20] [--visits 27.4] [--open 0] [--write-p99-ms 50]
 
 By default a bench starts its own server in this process on a temporary
 data directory (SQLite; --db postgres://... uses a fresh schema there,
@@ -86,6 +86,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 		fs.IntVar(&o.grids, "grids", 20, "grids with a grid worker of the bench")
 		fs.IntVar(&o.persons, "persons", 20, "residents each grid worker visits in turn")
 		fs.Float64Var(&o.visits, "visits", bench.DefaultVisitsPerMatter, "grid workers' visits per matter (the default is derived from the demo county's care tiers)")
+		fs.IntVar(&o.open, "open", 0, "open cases to load before the day starts (in-process), so that lists, map and dashboard read a backlog")
 		fs.StringVar(&o.target, "target", "", "bench the server at this URL instead of one in-process")
 		fs.StringVar(&o.token, "token", getenv("WANGGE_TOKEN", ""), "bearer token of an administrator of the --target: the bench creates its users (WANGGE_TOKEN)")
 		fs.StringVar(&o.apiKey, "api-key", getenv("WANGGE_API_KEY", ""), "Open311 api_key of the --target; without one, Open311's share is filed by the hotline (WANGGE_API_KEY)")
@@ -190,6 +191,7 @@ type benchFlags struct {
 	gap                time.Duration
 	grids, persons     int
 	visits             float64
+	open               int
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -28,6 +29,12 @@ func (env *Env) benchMixed(ctx context.Context, o *benchFlags) (*bench.Result, e
 	}
 	if err := opts.Validate(); err != nil {
 		return nil, err
+	}
+	if o.target != "" && o.open > 0 {
+		return nil, usageError{"bench mixed: --open loads cases into the in-process server's database; a --target has its own"}
+	}
+	if o.open < 0 || o.open > 100_000_000 {
+		return nil, wangge.FieldError("open", "from 0 to 100,000,000 cases")
 	}
 	if o.target != "" {
 		t, _, err := env.benchTarget(ctx, o)
@@ -56,6 +63,14 @@ func (env *Env) benchMixed(ctx context.Context, o *benchFlags) (*bench.Result, e
 	}
 	if opts.AdminToken, _, err = db.Login(ctx, admin.Username, pw, "api"); err != nil {
 		return nil, err
+	}
+	if o.open > 0 {
+		fmt.Fprintf(env.Stderr, "loading %d open cases...\n", o.open)
+		took, err := bench.LoadOpenCases(ctx, db, srv.API.Cases, o.open, 1)
+		if err != nil {
+			return nil, fmt.Errorf("loading open cases: %w", err)
+		}
+		fmt.Fprintf(env.Stderr, "loaded in %.1f s\n", took.Seconds())
 	}
 	t := &bench.Target{URL: srv.URL, APIKey: seed.apiKey, InProcess: true, DB: seed.dbLabel, Version: benchVersion(),
 		BBox: seed.bbox, Locator: srv.Locator, Points: seed.points(srv.Locator)}

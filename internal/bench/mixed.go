@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -87,17 +88,24 @@ func (o *MixedOptions) Validate() error {
 // MixedStats is what the mixed bench adds to a Result: the run at the
 // headline scale, operation by operation, and a line for every scale run.
 type MixedStats struct {
-	Scale             float64    `json:"scale"`
-	MattersPerDay     float64    `json:"matters_per_day"`
-	MattersPerSec     float64    `json:"matters_per_sec"` // offered
-	Matters           int        `json:"matters"`         // reported in the window
-	OfferedOps        int64      `json:"offered_ops"`     // planned in the window
-	OfferedOpsPerSec  float64    `json:"offered_ops_per_sec"`
-	AchievedOpsPerSec float64    `json:"achieved_ops_per_sec"` // done without error
-	Sustained         bool       `json:"sustained"`            // achieved at least 99 % of offered
-	Held              bool       `json:"held"`                 // sustained, no error, write p99 within the limit
-	WriteP99LimitMs   float64    `json:"write_p99_limit_ms"`
-	StartLagP99ms     float64    `json:"start_lag_p99_ms"` // how late steps started behind plan (waiting for a client or for the step before)
+	Scale             float64 `json:"scale"`
+	MattersPerDay     float64 `json:"matters_per_day"`
+	MattersPerSec     float64 `json:"matters_per_sec"` // offered
+	Matters           int     `json:"matters"`         // reported in the window
+	OfferedOps        int64   `json:"offered_ops"`     // planned in the window
+	OfferedOpsPerSec  float64 `json:"offered_ops_per_sec"`
+	AchievedOpsPerSec float64 `json:"achieved_ops_per_sec"` // done without error
+	Sustained         bool    `json:"sustained"`            // achieved at least 99 % of offered
+	Held              bool    `json:"held"`                 // sustained, no error, write p99 within the limit
+	WriteP99LimitMs   float64 `json:"write_p99_limit_ms"`
+	StartLagP99ms     float64 `json:"start_lag_p99_ms"` // how late steps started behind plan (waiting for a client or for the step before)
+	// CPUPerMatterMs is this process's CPU time in the window over the
+	// matters reported in it: with an in-process server, what a matter
+	// and all it brings cost the server and the load generator together
+	// (not PostgreSQL's processes). Less sensitive to other load on the
+	// machine than latency is.
+	CPUPerMatterMs    float64    `json:"cpu_per_matter_ms"`
+	CPUCores          float64    `json:"cpu_cores"` // CPU time in the window over its length
 	Abandoned         int        `json:"abandoned_matters"`
 	Writes            Measure    `json:"writes"`
 	Reads             Measure    `json:"reads"`
@@ -131,6 +139,7 @@ type MixedRun struct {
 	WriteP50ms        float64 `json:"write_p50_ms"`
 	WriteP99ms        float64 `json:"write_p99_ms"`
 	ReadP99ms         float64 `json:"read_p99_ms"`
+	CPUPerMatterMs    float64 `json:"cpu_per_matter_ms"`
 	Errors            int64   `json:"errors"`
 	Sustained         bool    `json:"sustained"`
 	Held              bool    `json:"held"`
@@ -198,7 +207,7 @@ func Mixed(ctx context.Context, t *Target, o MixedOptions) (*Result, error) {
 	head.Highest = highest
 	for _, s := range runs {
 		head.Runs = append(head.Runs, MixedRun{Scale: s.Scale, OfferedOpsPerSec: s.OfferedOpsPerSec, AchievedOpsPerSec: s.AchievedOpsPerSec,
-			WriteP50ms: s.Writes.P50ms, WriteP99ms: s.Writes.P99ms, ReadP99ms: s.Reads.P99ms, Errors: s.Writes.Errors + s.Reads.Errors,
+			WriteP50ms: s.Writes.P50ms, WriteP99ms: s.Writes.P99ms, ReadP99ms: s.Reads.P99ms, CPUPerMatterMs: s.CPUPerMatterMs, Errors: s.Writes.Errors + s.Reads.Errors,
 			Sustained: s.Sustained, Held: s.Held})
 	}
 	head.Users = 1 + len(w.handlers) + len(w.workers)
@@ -235,8 +244,14 @@ func mixedRun(ctx context.Context, p *planner, o *MixedOptions, k float64) (*Mix
 	plan := p.plan(rate, run)
 	start := time.Now().Add(100 * time.Millisecond)
 	from, end := start.Add(o.Warmup), start.Add(run)
-	grace := min(max(2*time.Second, o.Duration/5), 10*time.Second)
+	grace := min(max(5*time.Second, o.Duration/5), 30*time.Second)
+	var cpu0, cpu1 atomic.Int64
+	t0 := time.AfterFunc(time.Until(from), func() { cpu0.Store(int64(cpuTime())) })
+	t1 := time.AfterFunc(time.Until(end), func() { cpu1.Store(int64(cpuTime())) })
 	stats, abandoned := runDay(ctx, plan, o.Clients, start, from, end, grace)
+	t0.Stop()
+	t1.Stop()
+	c0, c1 := time.Duration(cpu0.Load()), time.Duration(cpu1.Load())
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -272,6 +287,12 @@ func mixedRun(ctx context.Context, p *planner, o *MixedOptions, k float64) (*Mix
 		}
 	}
 	s.total = summarize("all", slices.Concat(wl, rl), we+re, cmp.Or(wfirst, rfirst), o.Duration)
+	if c1 > c0 && c0 > 0 {
+		s.CPUCores = (c1 - c0).Seconds() / o.Duration.Seconds()
+		if s.Matters > 0 {
+			s.CPUPerMatterMs = ms((c1 - c0) / time.Duration(s.Matters))
+		}
+	}
 	s.Writes = summarize("writes", wl, we, wfirst, o.Duration)
 	s.Reads = summarize("reads", rl, re, rfirst, o.Duration)
 	slices.Sort(lag)
@@ -292,6 +313,7 @@ func (s *MixedStats) writeText(b io.Writer, r *Result) {
 		s.Users, s.Grids, s.Persons, s.ResidentAddresses, r.Clients)
 	fmt.Fprintf(b, "  offered %.1f ops/s, achieved %.1f ops/s: %s; start lag p99 %.1f ms\n",
 		s.OfferedOpsPerSec, s.AchievedOpsPerSec, map[bool]string{true: "sustained", false: "NOT sustained"}[s.Sustained], s.StartLagP99ms)
+	fmt.Fprintf(b, "  this process used %.2f CPU cores in the window: %.1f ms of CPU per matter\n", s.CPUCores, s.CPUPerMatterMs)
 	writeMeasure(b, "writes", "ops", &s.Writes)
 	writeMeasure(b, "reads", "ops", &s.Reads)
 	fmt.Fprintf(b, "  by operation (latency from the planned start):\n")
@@ -305,8 +327,8 @@ func (s *MixedStats) writeText(b io.Writer, r *Result) {
 	if len(s.Runs) > 1 {
 		fmt.Fprintf(b, "  runs (writes' p99 limit %.0f ms):\n", s.WriteP99LimitMs)
 		for _, x := range s.Runs {
-			fmt.Fprintf(b, "    scale %-6g offered %8.1f ops/s, achieved %8.1f; writes p50 %6.2f ms, p99 %7.2f ms; reads p99 %7.2f ms; %d errors: %s\n",
-				x.Scale, x.OfferedOpsPerSec, x.AchievedOpsPerSec, x.WriteP50ms, x.WriteP99ms, x.ReadP99ms, x.Errors, heldWord(x.Held))
+			fmt.Fprintf(b, "    scale %-6g offered %8.1f ops/s, achieved %8.1f; writes p50 %6.2f ms, p99 %7.2f ms; reads p99 %7.2f ms; %.0f ms CPU/matter; %d errors: %s\n",
+				x.Scale, x.OfferedOpsPerSec, x.AchievedOpsPerSec, x.WriteP50ms, x.WriteP99ms, x.ReadP99ms, x.CPUPerMatterMs, x.Errors, heldWord(x.Held))
 		}
 	}
 	if s.Highest > 0 {

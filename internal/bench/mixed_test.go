@@ -16,7 +16,7 @@ func TestMixed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			out, err := run(t, "mixed", "--db", dsn, "--scale", "40", "--seconds", "2", "--warmup", "1", "--gap", "50ms", "--visits", "3",
-				"--grids", "3", "--persons", "4", "--clients", "8", "--json")
+				"--grids", "3", "--persons", "4", "--clients", "32", "--open", "300", "--json")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -72,6 +72,8 @@ func TestMixedRefuses(t *testing.T) {
 		{[]string{"mixed", "--visits", "-1"}, "--visits"},
 		{[]string{"mixed", "--write-p99-ms", "-5"}, "--write-p99-ms"},
 		{[]string{"mixed", "--target", "http://127.0.0.1:1"}, "--token"},
+		{[]string{"mixed", "--target", "http://127.0.0.1:1", "--token", "t", "--open", "10"}, "--open"},
+		{[]string{"mixed", "--open", "-1"}, "--open"},
 	} {
 		_, err := run(t, tc.args...)
 		if err == nil || app.ExitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
