@@ -564,9 +564,12 @@ func runDay(ctx context.Context, ms []*matter, clients int, start, from, end tim
 				}
 				st := it.m.steps[it.i]
 				t0 := time.Now()
-				err := st.do(runCtx, it.m)
+				// Not runCtx: a request cut off mid-way would be an error on
+				// the server's side. One that ends after the grace is simply
+				// not done.
+				err := st.do(ctx, it.m)
 				t1 := time.Now()
-				if runCtx.Err() != nil {
+				if runCtx.Err() != nil || ctx.Err() != nil {
 					inflight.Add(-1)
 					continue // cut off at the end: not done, not an error
 				}
@@ -643,9 +646,8 @@ func runDay(ctx context.Context, ms []*matter, clients int, start, from, end tim
 	}
 	timer.Stop()
 	close(ready)
-	// Workers still busy finish their step; cancel cuts them off at the
-	// grace's end.
-	waitOrCancel(&wg, runCtx, cancel)
+	// Workers still busy finish their step (at most the client's timeout).
+	wg.Wait()
 	return stats, abandoned
 }
 
@@ -655,17 +657,6 @@ func nothingBefore(mu *sync.Mutex, s *schedule, end time.Time) bool {
 	mu.Lock()
 	defer mu.Unlock()
 	return len(*s) == 0 || !(*s)[0].at.Before(end)
-}
-
-func waitOrCancel(wg *sync.WaitGroup, ctx context.Context, cancel func()) {
-	done := make(chan struct{})
-	go func() { wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		cancel()
-		<-done
-	}
 }
 
 // pct formats a share.
