@@ -196,12 +196,18 @@ func Mixed(ctx context.Context, t *Target, o MixedOptions) (*Result, error) {
 		}
 	}
 
-	// The headline is the highest scale that held, or the first run.
+	// The headline is the highest scale that held; if none did, the
+	// highest whose rate was sustained; else the first run.
 	head := runs[0]
-	var highest float64
+	var highest, sustained float64
 	for _, s := range runs {
 		if s.Held && s.Scale >= highest {
 			head, highest = s, s.Scale
+		}
+	}
+	for _, s := range runs {
+		if highest == 0 && s.Sustained && s.Scale >= sustained {
+			head, sustained = s, s.Scale
 		}
 	}
 	head.Highest = highest

@@ -658,6 +658,3 @@ func nothingBefore(mu *sync.Mutex, s *schedule, end time.Time) bool {
 	defer mu.Unlock()
 	return len(*s) == 0 || !(*s)[0].at.Before(end)
 }
-
-// pct formats a share.
-func pct(x float64) string { return strconv.FormatFloat(100*x, 'f', 1, 64) + " %" }
