@@ -36,6 +36,7 @@ bench-smoke:
 	$(GO) run ./cmd/wangge bench intake --seconds 2 --warmup 0.5 --via api --no-baseline
 	$(GO) run ./cmd/wangge bench locate --seconds 2 --warmup 0.5
 	$(GO) run ./cmd/wangge bench scheduler --cases 10000 --rate 200 --seconds 5 --json
+	$(GO) run ./cmd/wangge bench mixed --scale 5 --seconds 5 --warmup 3 --grids 4 --persons 5
 
 ## fuzz: each fuzz target for a short while
 fuzz:

@@ -35,12 +35,15 @@ Usage:
   wangge bench locate    [--clients 64] [--seconds 10]
   wangge bench scheduler [--cases 1000000] [--rate 200] [--seconds 30] [--tick 1s]
   wangge bench dashboard --db PATH_OR_URL [--rounds 20] [--clients 1] [--units all,CODE,...]
+  wangge bench mixed     [--scale 1[,2,...]] [--find-max] [--seconds 30] [--warmup 10] [--clients 64]
+                         [--gap 1s] [--grids 20] [--persons 20] [--visits 27.4] [--open 0] [--write-p99-ms 50]
 
 By default a bench starts its own server in this process on a temporary
 data directory (SQLite; --db postgres://... uses a fresh schema there,
 dropped afterwards) seeded with the demo county's territory, catalogue and
 departments. --target http://HOST:PORT --api-key K benches a running server
-instead (intake and locate). --json prints one JSON object.
+instead (intake and locate; mixed takes an administrator's --token and
+creates its own users). --json prints one JSON object.
 
 The dashboard bench reads a database that holds cases (--db: an existing
 one, e.g. made by wangge gen at scale; a bench viewer user is added to it)
@@ -54,7 +57,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
 		fmt.Fprint(env.Stderr, benchUsage)
 		if len(args) == 0 {
-			return usageError{"bench what? intake, locate, scheduler or dashboard"}
+			return usageError{"bench what? intake, locate, scheduler, dashboard or mixed"}
 		}
 		return nil
 	}
@@ -66,7 +69,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 	fs.StringVar(&o.logLevel, "log-level", getenv("WANGGE_LOG_LEVEL", "warn"), "log level of the in-process server")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run (server and load generator) to this file")
-	fs.Float64Var(&o.seconds, "seconds", 0, "measured seconds (intake, locate: 10 each; scheduler: 30 of cases coming due)")
+	fs.Float64Var(&o.seconds, "seconds", 0, "measured seconds (intake, locate: 10 each; scheduler: 30 of cases coming due; mixed: 30 a scale)")
 	switch what {
 	case "intake", "locate":
 		fs.IntVar(&o.clients, "clients", 64, "concurrent clients, each with its own connection")
@@ -86,6 +89,22 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 		fs.StringVar(&o.units, "units", "", "the views, comma-separated unit codes, all for the whole territory (default: it, its first county and that county's first street)")
 		fs.StringVar(&o.target, "target", "", "bench the server at this URL instead of --db served in-process")
 		fs.StringVar(&o.token, "token", getenv("WANGGE_TOKEN", ""), "bearer token of an administrator of the --target (WANGGE_TOKEN)")
+	case "mixed":
+		fs.StringVar(&o.scales, "scale", "1", "multiples of Zhejiang's 33,000 matters a day to offer, one or a comma-separated list run in turn")
+		fs.BoolVar(&o.findMax, "find-max", false, "double the --scale until a run does not hold (writes' p99 over --write-p99-ms, an error, or under 99 % of the offered ops done)")
+		fs.Float64Var(&o.writeP99, "write-p99-ms", 50, "writes' p99 latency a run must keep to hold")
+		fs.IntVar(&o.clients, "clients", 64, "requests in flight at most; steps beyond wait, and the wait counts in their latency")
+		fs.Float64Var(&o.warmup, "warmup", 10, "seconds of arrivals before each measured window")
+		fs.DurationVar(&o.gap, "gap", time.Second, "mean time between a matter's steps (the day compressed)")
+		fs.IntVar(&o.grids, "grids", 20, "grids with a grid worker of the bench")
+		fs.IntVar(&o.persons, "persons", 20, "residents each grid worker visits in turn")
+		fs.Float64Var(&o.visits, "visits", bench.DefaultVisitsPerMatter, "grid workers' visits per matter (the default is derived from the demo county's care tiers)")
+		fs.IntVar(&o.open, "open", 0, "open cases to load before the day starts (in-process), so that lists, map and dashboard read a backlog")
+		fs.StringVar(&o.target, "target", "", "bench the server at this URL instead of one in-process")
+		fs.StringVar(&o.token, "token", getenv("WANGGE_TOKEN", ""), "bearer token of an administrator of the --target: the bench creates its users (WANGGE_TOKEN)")
+		fs.StringVar(&o.apiKey, "api-key", getenv("WANGGE_API_KEY", ""), "Open311 api_key of the --target; without one, Open311's share is filed by the hotline (WANGGE_API_KEY)")
+		fs.StringVar(&o.near, "near", "", "LAT,LON (WGS84) inside the --target's territory, around which report points are drawn (default: the demo county seat)")
+		fs.Float64Var(&o.radius, "radius", 3000, "metres around --near to draw points from")
 	case "scheduler":
 		fs.IntVar(&o.cases, "cases", 1_000_000, "open cases in the database")
 		fs.IntVar(&o.rate, "rate", 200, "cases coming due per second during the run")
@@ -93,7 +112,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 		fs.StringVar(&o.target, "target", "", "not supported: the scheduler bench runs in-process")
 	default:
 		fmt.Fprint(env.Stderr, benchUsage)
-		return usageError{fmt.Sprintf("bench: unknown bench %q (intake, locate, scheduler or dashboard)", what)}
+		return usageError{fmt.Sprintf("bench: unknown bench %q (intake, locate, scheduler, dashboard or mixed)", what)}
 	}
 	if err := parse(fs, args[1:], env.Stderr); err != nil {
 		return err
@@ -103,7 +122,7 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 	}
 	if o.seconds == 0 {
 		o.seconds = 10
-		if what == "scheduler" {
+		if what == "scheduler" || what == "mixed" {
 			o.seconds = 30
 		}
 	}
@@ -140,6 +159,8 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 		r, err = env.benchScheduler(ctx, &o)
 	case "dashboard":
 		r, err = env.benchDashboard(ctx, &o)
+	case "mixed":
+		r, err = env.benchMixed(ctx, &o)
 	}
 	if err != nil {
 		if fields := wangge.ErrorFields(err); len(fields) > 0 {
@@ -181,6 +202,13 @@ type benchFlags struct {
 	rounds             int
 	units              string
 	tick               time.Duration
+	scales             string // mixed
+	findMax            bool
+	writeP99           float64
+	gap                time.Duration
+	grids, persons     int
+	visits             float64
+	open               int
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -53,14 +53,15 @@ type Result struct {
 	InProcess *Measure        `json:"in_process,omitempty"` // locate: the locator called directly
 	Scheduler *SchedulerStats `json:"scheduler,omitempty"`
 	// Endpoints are the dashboard's requests, each view's each.
-	Endpoints []Measure `json:"endpoints,omitempty"`
-	MaxRSSMB  float64   `json:"max_rss_mb"`
-	RSSOf     string    `json:"rss_of"` // which process max_rss_mb is of
-	Notes     []string  `json:"notes,omitempty"`
-	Version   string    `json:"version,omitempty"`
-	GoVersion string    `json:"go_version"`
-	CPUs      int       `json:"cpus"`
-	Started   time.Time `json:"started"`
+	Endpoints []Measure   `json:"endpoints,omitempty"`
+	Mixed     *MixedStats `json:"mixed,omitempty"`
+	MaxRSSMB  float64     `json:"max_rss_mb"`
+	RSSOf     string      `json:"rss_of"` // which process max_rss_mb is of
+	Notes     []string    `json:"notes,omitempty"`
+	Version   string      `json:"version,omitempty"`
+	GoVersion string      `json:"go_version"`
+	CPUs      int         `json:"cpus"`
+	Started   time.Time   `json:"started"`
 }
 
 func newResult(bench string, t *Target) *Result {
@@ -139,6 +140,9 @@ func (r *Result) WriteText(w io.Writer) error {
 			fmt.Fprintln(b)
 		}
 		writeMeasure(b, "all together", "requests", &r.Measure)
+	case "mixed":
+		writeMeasure(b, "all operations", "ops", &r.Measure)
+		r.Mixed.writeText(b, r)
 	default:
 		writeMeasure(b, r.Bench, "ops", &r.Measure)
 	}

@@ -151,7 +151,7 @@ func TestNonsense(t *testing.T) {
 		{[]string{"scheduler", "--target", "http://127.0.0.1:1"}, "--target is not supported"},
 		{[]string{"intake", "--target", "http://x", "--db", "postgres://y"}, "--target"},
 		{[]string{"teleport"}, "unknown bench"},
-		{nil, "intake, locate or scheduler"},
+		{nil, "bench what? intake, locate"},
 	} {
 		_, err := run(t, tc.args...)
 		if err == nil || app.ExitCode(err) != 2 || !strings.Contains(err.Error(), tc.want) {
