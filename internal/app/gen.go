@@ -47,6 +47,7 @@ func (env *Env) genCmd(ctx context.Context, args []string) error {
 	seed := fs.Uint64("seed", 1, "the same seed gives the same province and cases")
 	nowFlag := fs.String("now", "", "RFC3339 instant the two years of cases end at (default: today 00:00 China time)")
 	chunk := fs.Int("chunk", 1_000_000, "cases per load transaction, 1000 to 5000000")
+	cacheMB := fs.Int("sqlite-cache", 2048, "page cache of the SQLite writer during the load, in MB (SQLite's default in a server is 32)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file")
 	adminPass := fs.String("admin-password", getenv("WANGGE_ADMIN_PASSWORD", ""), "password of the administrator \"admin\" (WANGGE_ADMIN_PASSWORD; default: a random one, printed)")
 	if err := parse(fs, args, env.Stderr); err != nil {
@@ -101,6 +102,9 @@ func (env *Env) genCmd(ctx context.Context, args []string) error {
 	if _, err := db.Migrate(ctx); err != nil {
 		return err
 	}
+	if err := db.SetWriterCache(ctx, *cacheMB); err != nil {
+		return usageError{"gen: --sqlite-cache: " + err.Error()}
+	}
 	r, err := Generate(ctx, db, params, *chunk, pw, func(format string, args ...any) {
 		fmt.Fprintf(env.Stdout, format+"\n", args...)
 	})
@@ -108,6 +112,11 @@ func (env *Env) genCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	log.Debug("gen done", "units", r.Units, "cases", r.Cases)
+	// Closing checkpoints SQLite's write-ahead log into the file, so that
+	// the size below is the database's own.
+	if err := db.Close(); err != nil {
+		return err
+	}
 	size := ""
 	if !sqlstore.IsPostgres(c.dsn()) {
 		var total int64
