@@ -95,6 +95,7 @@ Usage:
   wangge apikey   create --name N [--sync] | list | revoke --name N   Open311 API keys
   wangge replay   boston311 --dir DIR --target http://HOST:PORT --api-key K [--speed 0] [--clients 16] [--report FILE]
   wangge bench    intake|locate|scheduler [--json] [--target URL --api-key K]   load benchmarks
+  wangge gen      --grids N --cases M [--db ...] [--seed S] [--now RFC3339]   a synthetic province for scale tests
   wangge version
 
 Every flag has an environment variable: --addr WANGGE_ADDR, --db WANGGE_DB,
@@ -127,6 +128,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return env.apikeyCmd(ctx, args[1:])
 	case "bench":
 		return env.benchCmd(ctx, args[1:])
+	case "gen":
+		return env.genCmd(ctx, args[1:])
 	case "version":
 		fmt.Fprintln(stdout, "wangge", version())
 		return nil

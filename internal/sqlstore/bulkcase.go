@@ -111,6 +111,7 @@ type caseLoad struct {
 	firstCase, firstEvent int64
 	next                  map[[2]string]int // county, day → next sequence number
 	rollups               map[wangge.RollupKey]*wangge.RollupVector
+	counties              map[string]bool // current county codes, read once
 	c                     wangge.Case
 }
 
@@ -150,9 +151,37 @@ func (l *caseLoad) make(ctx context.Context, i int, number bool) error {
 	return nil
 }
 
-// county returns the county code that numbers the cases of a unit.
+// county returns the county code that numbers the cases of a unit: the
+// longest prefix of its code that is a current county, as countyOf finds
+// it, but from the load's own set of county codes. countyOf asks the
+// database once per unit and remembers the answer for five minutes; a load
+// over a million grids that runs longer than that asked millions of times
+// (a quarter of the CPU time of `wangge gen`).
 func (l *caseLoad) county(ctx context.Context, unit string) (string, error) {
-	return l.tx.countyOf(ctx, unit) // remembered by the DB
+	if l.counties == nil {
+		l.counties = map[string]bool{}
+		rows, err := l.tx.query(ctx, "SELECT code FROM units WHERE valid_to IS NULL AND level = 'county'")
+		if err != nil {
+			return "", err
+		}
+		for rows.Next() {
+			var code string
+			if err := rows.Scan(&code); err != nil {
+				rows.Close()
+				return "", err
+			}
+			l.counties[code] = true
+		}
+		if err := rows.Close(); err != nil {
+			return "", err
+		}
+	}
+	for i := len(unit); i > 0; i-- {
+		if l.counties[unit[:i]] {
+			return unit[:i], nil
+		}
+	}
+	return unit, nil
 }
 
 // reserveNumbers counts the cases of each county and report day and moves
