@@ -41,7 +41,7 @@ func (db *DB) LoadUnits(ctx context.Context, n int, gen func(i int, u *wangge.Un
 	if n <= 0 {
 		return 0, wangge.FieldError("n", "at least one unit")
 	}
-	defer db.counties.clear()
+	defer db.changed("units")
 	err = db.bulkTransact(ctx, func(tx *Tx, raw *sql.Conn) error {
 		var err error
 		if first, err = tx.reserveIDs(ctx, "units", n); err != nil {
