@@ -249,7 +249,7 @@ func (q *statsQuery) plan(root string) {
 		rd = q.f.UnitDepth
 	}
 	v := variantOf(q.f)
-	coarse := q.shape.coarse(rd)
+	coarse := statsVariants[v].rows(q.shape, rd)
 	daily := coarse && statsVariants[v].days(q.shape, rd)
 	d, m, a := "d"+strconv.Itoa(v), "m"+strconv.Itoa(v), "a"+strconv.Itoa(v)
 	switch {
