@@ -27,8 +27,8 @@ import (
 
 // TestPanZoom measures panning and zooming the command centre's map with
 // 10,000 open cases, when WANGGE_MEASURE_MAP=1. Each run reloads the page,
-// waits until every boundary level is drawn and the page has been quiet for
-// a second, then drags and wheel-zooms with the mouse through the DevTools
+// waits until every boundary level is fetched, the charts are drawn and
+// the page has been quiet for a second, then drags and wheel-zooms with the mouse through the DevTools
 // protocol, from the county down to the micro-grids and back. It logs, per
 // run and as medians, the frames drawn per second, the longest gap between
 // two frames, the main thread's long tasks (> 50 ms) and the longest of
@@ -197,6 +197,8 @@ func panZoom(t *testing.T, desk context.Context, base, profile, trace string) pa
 		new PerformanceObserver(l => { for (const e of l.getEntries()) window.__lastLong = Math.max(window.__lastLong, e.startTime + e.duration) }).observe({ type: 'longtask' })
 		return true })()`)
 	waitJS(t, desk, "micro-grids fetched", `performance.getEntriesByType('resource').some(e => /level=micro_grid/.test(e.name) && e.responseEnd > 0)`)
+	// The charts come last; drawing them is a long task of its own.
+	waitJS(t, desk, "charts", `document.querySelectorAll('.charts .panel').length >= 3`)
 	waitJS(t, desk, "quiet", `performance.now() - window.__lastLong > 1000`)
 
 	eval[bool](t, desk, `(() => {
