@@ -41,7 +41,9 @@ import (
 // WANGGE_MEASURE_MAP_RUNS sets the number of runs of each (5), and
 // WANGGE_MEASURE_MAP_PROFILE=DIR writes a JavaScript CPU profile of each
 // first run there (open it in the DevTools' Performance panel) and logs
-// the functions that took the most time.
+// the functions that took the most time; WANGGE_MEASURE_MAP_TRACE=DIR
+// writes a Chrome trace of each run there and logs what the long tasks
+// were made of.
 func TestPanZoom(t *testing.T) {
 	if os.Getenv("WANGGE_MEASURE_MAP") != "1" {
 		t.Skip("set WANGGE_MEASURE_MAP=1 to measure panning and zooming the command centre's map")
@@ -84,8 +86,8 @@ func TestPanZoom(t *testing.T) {
 				profile = filepath.Join(profileDir, strings.Fields(s.name)[0]+".cpuprofile")
 			}
 			trace := ""
-			if dir := os.Getenv("WANGGE_MEASURE_MAP_TRACE"); dir != "" && i == 0 {
-				trace = filepath.Join(dir, strings.Fields(s.name)[0]+".trace.json")
+			if dir := os.Getenv("WANGGE_MEASURE_MAP_TRACE"); dir != "" {
+				trace = filepath.Join(dir, fmt.Sprintf("%s-%d.trace.json", strings.Fields(s.name)[0], i+1))
 			}
 			r := panZoom(t, s.desk, s.base, profile, trace)
 			s.runs = append(s.runs, r)
