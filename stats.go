@@ -64,16 +64,16 @@ func Rollup(c *Case) (RollupKey, RollupVector) {
 
 // Stats is a sum of rollups with the rates the evaluation uses.
 type Stats struct {
-	Key          string         `json:"key,omitempty"` // the group: a status, category, unit code or department id
+	Key          string         `json:"key,omitempty"`     // the group: a status, category, unit code or department id
 	NameZH       string         `json:"name_zh,omitempty"` // the unit's name, grouped by unit
 	NameEN       string         `json:"name_en,omitempty"`
-	Reported     int            `json:"reported"`      // every case reported in the period
+	Reported     int            `json:"reported"` // every case reported in the period
 	ByStatus     map[Status]int `json:"by_status"`
 	Open         int            `json:"open"`
 	Closed       int            `json:"closed"` // closed or rated
 	ClosedOnTime int            `json:"closed_on_time"`
-	Overdue      int            `json:"overdue"`      // ever overdue
-	Red          int            `json:"red"`          // open and past the deadline of the current step now
+	Overdue      int            `json:"overdue"` // ever overdue
+	Red          int            `json:"red"`     // open and past the deadline of the current step now
 	Rated        int            `json:"rated"`
 	Satisfaction float64        `json:"satisfaction"` // mean rating of the rated cases, 1..5 (0: none rated)
 	DueToClose   int            `json:"due_to_close"` // 应结案数: reported minus rejected and merged
