@@ -100,7 +100,7 @@ func Dashboard(ctx context.Context, t *Target, o DashboardOptions) (*Result, err
 	}
 	r := newResult("dashboard", t)
 	r.Clients = o.Clients
-	now := time.Now()
+	now := time.Now().In(wangge.ChinaTime) // days are China days, whatever the host's zone
 	var all []time.Duration
 	var allErrs int64
 	var firstErr string

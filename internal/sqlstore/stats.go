@@ -124,6 +124,10 @@ func (db *DB) childStats(ctx context.Context, f wangge.StatsFilter, roots []stri
 	}
 	depths = statsShape{all: append(depths, shape.all...)}.normal().all
 	f.GroupBy = "unit"
+	if depths[len(depths)-1] <= base { // nothing below the roots: their totals alone
+		f.GroupBy = ""
+		return db.stats(ctx, f, roots, shape)
+	}
 	var total wangge.Stats
 	var groups []wangge.Stats
 	for i, d := range depths {

@@ -5,7 +5,7 @@
 import {
   t, h, clear, api, name, langButton, fmtTime, errorText, toast, showErrors, clearErrors, values, busy, field, okImage, keepDraft, uuid, validPhone, getLang
 } from './core.js'
-import { makeMap, Boundaries, mapCRS } from './map.js'
+import { makeMap, Boundaries, mapCRS, toMap } from './map.js'
 
 const L = window.L
 const root = document.getElementById('app')
@@ -88,15 +88,18 @@ function reportTab (main) {
   let marker = null
   const place = (lat, lon, crs) => {
     form.lat.value = Number(lat).toFixed(7); form.lon.value = Number(lon).toFixed(7); form.crs.value = crs
-    const ll = [Number(lat), Number(lon)]
+    // A WGS84 point (the phone's position) is drawn where it lies on the
+    // map's tiles, which may be GCJ-02; the form keeps it as given.
+    const ll = crs === mapCRS ? [Number(lat), Number(lon)] : toMap(Number(lat), Number(lon))
     if (marker) marker.setLatLng(ll); else marker = L.marker(ll).addTo(map)
+    return ll
     pinned.textContent = t('report.pinned', { lat: form.lat.value, lon: form.lon.value })
     draft.save()
   }
-  if (form.lat.value) { place(form.lat.value, form.lon.value, form.crs.value || 'wgs84'); map.setView([Number(form.lat.value), Number(form.lon.value)], 16) }
+  if (form.lat.value) map.setView(place(form.lat.value, form.lon.value, form.crs.value || 'wgs84'), 16)
   map.on('click', e => place(e.latlng.lat, e.latlng.lng, mapCRS))
   function locate () {
-    navigator.geolocation?.getCurrentPosition(p => { place(p.coords.latitude, p.coords.longitude, 'wgs84'); map.setView([p.coords.latitude, p.coords.longitude], 17) },
+    navigator.geolocation?.getCurrentPosition(p => { map.setView(place(p.coords.latitude, p.coords.longitude, 'wgs84'), 17) },
       () => toast(t('worker.gps_fail')), { enableHighAccuracy: true, timeout: 15000 })
   }
 

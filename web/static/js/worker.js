@@ -6,7 +6,7 @@ import {
   t, h, clear, api, name, langButton, loginView, currentUser, logout, homeOf, GRID_ROLES, fmtTime, statusChip, lightOf,
   errorText, toast, showErrors, clearErrors, values, field, okImage, keepDraft, uuid, isOpen, $, ApiError
 } from './core.js'
-import { makeMap, Boundaries, decodePoints, Clusters, mapCRS } from './map.js'
+import { makeMap, Boundaries, decodePoints, Clusters, mapCRS, toMap } from './map.js'
 import { casePage } from './casepage.js'
 import * as outbox from './queue.js'
 
@@ -107,7 +107,7 @@ async function gridTab (main) {
   layers.forEach(b => { b.visible = () => ['grid', 'micro_grid']; b.update() })
   const b = layers[0].bounds()
   if (b) map.fitBounds(b, { padding: [10, 10] })
-  else map.setView([26.47, 116.01], 14)
+  else map.setView(toMap(26.47, 116.01), 14) // WGS84, drawn on the map's tiles (GCJ-02 or not)
   const clusters = new Clusters(map, { onClick: p => { location.hash = '#task/' + p.id } })
   try {
     clusters.set(decodePoints(await api('GET', '/api/v1/web/points?open=true')))
@@ -156,8 +156,9 @@ function reportTab (main) {
     pos.textContent = t('map.here')
     navigator.geolocation.getCurrentPosition(p => {
       // The browser gives WGS84; the server converts what the map shows.
-      place(p.coords.latitude.toFixed(7), p.coords.longitude.toFixed(7), 'wgs84', [p.coords.latitude, p.coords.longitude])
-      map.setView([p.coords.latitude, p.coords.longitude], 17)
+      const ll = toMap(p.coords.latitude, p.coords.longitude) // where it lies on the map's tiles
+      place(p.coords.latitude.toFixed(7), p.coords.longitude.toFixed(7), 'wgs84', ll)
+      map.setView(ll, 17)
       pos.textContent = t('worker.gps_ok', { acc: Math.round(p.coords.accuracy) })
     }, () => { pos.textContent = t('worker.gps_fail') }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 30000 })
   }
