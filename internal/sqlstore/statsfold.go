@@ -543,7 +543,7 @@ func (db *DB) rebuildStats(ctx context.Context, asked bool) error {
 		if err != nil {
 			return err
 		}
-		shape := stored.union(units) // never smaller: other servers may be reading it
+		shape := stored.union(units)                              // never smaller: other servers may be reading it
 		if err := tx.rebuildStatsLevels(ctx, shape); err != nil { // empties case_stats and stores the shape
 			return err
 		}
