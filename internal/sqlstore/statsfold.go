@@ -543,7 +543,8 @@ func (db *DB) rebuildStats(ctx context.Context, asked bool) error {
 		if err != nil {
 			return err
 		}
-		shape := stored.union(units)                              // never smaller: other servers may be reading it
+		// Never smaller than stored: other servers may be reading it.
+		shape := stored.union(units)
 		if err := tx.rebuildStatsLevels(ctx, shape); err != nil { // empties case_stats and stores the shape
 			return err
 		}
