@@ -52,6 +52,7 @@ func TestGenCommand(t *testing.T) {
 		{[]string{"--grids", "10", "--cases", "10", "--now", "1970-01-01T00:00:00Z"}, "--now: must lie between the years 2000 and 2100"},
 		{[]string{"--grids", "10", "--cases", "10", "--chunk", "5"}, "--chunk must lie between"},
 		{[]string{"--grids", "ten", "--cases", "10"}, "invalid value"},
+		{[]string{"--grids", "10", "--cases", "10", "--sqlite-cache", "0"}, "--sqlite-cache"},
 	}
 	for _, tt := range refused {
 		_, err := run(tt.args...)
