@@ -331,7 +331,7 @@ func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *
 		}()
 	}
 	go webhook.New(db, log).Run(bg, 2*time.Second)
-	go db.FoldStatsEvery(bg, time.Second, log) // statistics are exact without it; folding keeps them fast
+	go db.FoldStatsEvery(bg, 250*time.Millisecond, log) // statistics are exact without it; folding keeps them fast
 	go func() {
 		t := time.NewTicker(time.Hour)
 		defer t.Stop()
