@@ -81,10 +81,10 @@ func (db *DB) CheckAPIKey(ctx context.Context, key string) (*APIKey, error) {
 		return nil, errBadAPIKey
 	}
 	hash := string(tokenHash(key))
-	if k, ok := db.apiKeys.get(hash, db.Now()); ok {
+	k, ok, gen := db.apiKeys.get(hash, db.Now())
+	if ok {
 		return &k, nil
 	}
-	var k APIKey
 	err := db.read().queryRow(ctx, "SELECT id, name, sync, created_at FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL",
 		[]byte(hash)).Scan(&k.ID, &k.Name, &k.Sync, &k.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -94,7 +94,7 @@ func (db *DB) CheckAPIKey(ctx context.Context, key string) (*APIKey, error) {
 		return nil, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
-	db.apiKeys.put(hash, k, db.Now())
+	db.apiKeys.put(hash, k, db.Now(), gen)
 	return &k, nil
 }
 

@@ -267,12 +267,13 @@ func (tx *Tx) countyOf(ctx context.Context, unit string) (string, error) {
 
 // countyOf is Tx.countyOf on the connection q.
 func (db *DB) countyOf(ctx context.Context, q conn, unit string) (string, error) {
-	if county, ok := db.counties.get(unit, db.Now()); ok {
+	county, ok, gen := db.counties.get(unit, db.Now())
+	if ok {
 		return county, nil
 	}
 	county, err := lookupCounty(ctx, q, unit)
 	if err == nil {
-		db.counties.put(unit, county, db.Now())
+		db.counties.put(unit, county, db.Now(), gen)
 	}
 	return county, err
 }
@@ -665,7 +666,8 @@ type routeRule struct {
 // dispatch reads them; a server keeps them for a minute (DB.routes).
 func (db *DB) routingRules(ctx context.Context, category string, level wangge.Level) ([]routeRule, error) {
 	key := category + "\x00" + string(level)
-	if rules, ok := db.routes.get(key, db.Now()); ok {
+	rules, ok, gen := db.routes.get(key, db.Now())
+	if ok {
 		return rules, nil
 	}
 	rows, err := db.read().query(ctx, `SELECT department_id, unit_code, level FROM routing_rules
@@ -674,7 +676,7 @@ func (db *DB) routingRules(ctx context.Context, category string, level wangge.Le
 		return nil, err
 	}
 	defer rows.Close()
-	var rules []routeRule
+	rules = nil
 	for rows.Next() {
 		var r routeRule
 		if err := rows.Scan(&r.dept, &r.unit, &r.level); err != nil {
@@ -685,7 +687,7 @@ func (db *DB) routingRules(ctx context.Context, category string, level wangge.Le
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	db.routes.put(key, rules, db.Now())
+	db.routes.put(key, rules, db.Now(), gen)
 	return rules, nil
 }
 

@@ -95,7 +95,8 @@ func (s statsShape) normal() statsShape {
 // it changes when a level is added above or below the existing ones).
 func (db *DB) unitsShape(ctx context.Context) (statsShape, error) {
 	now := time.Now()
-	if s, ok := db.unitShapes.get("", now); ok {
+	s, ok, gen := db.unitShapes.get("", now)
+	if ok {
 		return s, nil
 	}
 	rows, err := db.read().query(ctx, "SELECT DISTINCT level, LENGTH(code) FROM units")
@@ -103,7 +104,7 @@ func (db *DB) unitsShape(ctx context.Context) (statsShape, error) {
 		return statsShape{}, err
 	}
 	defer rows.Close()
-	var s statsShape
+	s = statsShape{}
 	for rows.Next() {
 		var level wangge.Level
 		var n int
@@ -121,7 +122,7 @@ func (db *DB) unitsShape(ctx context.Context) (statsShape, error) {
 		return statsShape{}, err
 	}
 	s = s.normal()
-	db.unitShapes.put("", s, now)
+	db.unitShapes.put("", s, now, gen)
 	return s, nil
 }
 
@@ -130,14 +131,15 @@ func (db *DB) unitsShape(ctx context.Context) (statsShape, error) {
 // questions then sum case_rollup instead).
 func (db *DB) queryShape(ctx context.Context) (statsShape, error) {
 	now := time.Now()
-	if s, ok := db.statsShapes.get("", now); ok {
+	s, ok, gen := db.statsShapes.get("", now)
+	if ok {
 		return s, nil
 	}
 	s, err := storedShape(ctx, db.read())
 	if err != nil {
 		return s, err
 	}
-	db.statsShapes.put("", s, now)
+	db.statsShapes.put("", s, now, gen)
 	return s, nil
 }
 
