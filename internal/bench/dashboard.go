@@ -2,9 +2,7 @@ package bench
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -213,17 +211,5 @@ func (t *Target) getJSON(ctx context.Context, c *http.Client, path string, out a
 		return err
 	}
 	req.Header.Set("Authorization", "Bearer "+t.ViewerToken)
-	resp, err := c.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("GET %s: %s: %.200s", path, resp.Status, data)
-	}
-	return json.Unmarshal(data, out)
+	return readJSON(c, req, out)
 }

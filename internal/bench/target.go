@@ -110,6 +110,11 @@ func probe(ctx context.Context, c *http.Client, base string) error {
 // getJSON reads a JSON answer.
 func getJSON(ctx context.Context, c *http.Client, u string, out any) error {
 	req, _ := http.NewRequestWithContext(ctx, "GET", u, nil)
+	return readJSON(c, req, out)
+}
+
+// readJSON sends req and reads its JSON answer (200 only) into out.
+func readJSON(c *http.Client, req *http.Request, out any) error {
 	resp, err := c.Do(req)
 	if err != nil {
 		return err
@@ -120,7 +125,7 @@ func getJSON(ctx context.Context, c *http.Client, u string, out any) error {
 		return err
 	}
 	if resp.StatusCode != 200 {
-		return fmt.Errorf("GET %s: %s: %.200s", u, resp.Status, data)
+		return fmt.Errorf("GET %s: %s: %.200s", req.URL, resp.Status, data)
 	}
 	return json.Unmarshal(data, out)
 }

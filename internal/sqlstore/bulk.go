@@ -18,6 +18,12 @@ const maxParams = 4000
 // prepared statements (full chunks and the last partial one). row appends the
 // values of row i, in column order, to dst.
 func (tx *Tx) bulkInsert(ctx context.Context, table string, cols []string, n int, row func(i int, dst []any) []any) error {
+	return tx.bulkInsertThen(ctx, table, cols, "", n, row)
+}
+
+// bulkInsertThen is bulkInsert with a clause after the rows, such as
+// ON CONFLICT ... DO UPDATE.
+func (tx *Tx) bulkInsertThen(ctx context.Context, table string, cols []string, then string, n int, row func(i int, dst []any) []any) error {
 	if n == 0 {
 		return nil
 	}
@@ -31,6 +37,9 @@ func (tx *Tx) bulkInsert(ctx context.Context, table string, cols []string, n int
 				b.WriteString(", ")
 			}
 			b.WriteString(one)
+		}
+		if then != "" {
+			b.WriteString(" " + then)
 		}
 		return tx.sqlTx().PrepareContext(ctx, tx.d.rebind(b.String()))
 	}

@@ -434,45 +434,12 @@ func appendVector(dst []any, v *wangge.RollupVector) []any {
 // many rows per statement: at a fine grain there are nearly as many rows as
 // cases, and one statement each took minutes per million on PostgreSQL.
 func (tx *Tx) upsertSums(ctx context.Context, table string, keys []string, conflict string, n int, row func(i int, dst []any) []any) error {
-	cols := append(slices.Clone(keys), rollupCols...)
 	sets := make([]string, len(rollupCols))
 	for i, c := range rollupCols {
 		sets[i] = c + " = " + table + "." + c + " + excluded." + c
 	}
-	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
-	query := func(rows int) string {
-		return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES " + strings.TrimSuffix(strings.Repeat(one+", ", rows), ", ") +
-			" ON CONFLICT (" + conflict + ") DO UPDATE SET " + strings.Join(sets, ", ")
-	}
-	per := maxParams / len(cols)
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
-	args := make([]any, 0, per*len(cols))
-	for i := 0; i < n; i++ {
-		args = row(i, args)
-		if i == n-1 || len(args) == per*len(cols) {
-			var err error
-			if rows := len(args) / len(cols); rows == per && n > per {
-				if full == nil {
-					if full, err = tx.sqlTx().PrepareContext(ctx, tx.d.rebind(query(per))); err != nil {
-						return fmt.Errorf("%s: %w", table, err)
-					}
-				}
-				_, err = full.ExecContext(ctx, args...)
-			} else {
-				_, err = tx.exec(ctx, query(rows), args...)
-			}
-			if err != nil {
-				return fmt.Errorf("%s: %w", table, err)
-			}
-			args = args[:0]
-		}
-	}
-	return nil
+	return tx.bulkInsertThen(ctx, table, append(slices.Clone(keys), rollupCols...),
+		"ON CONFLICT ("+conflict+") DO UPDATE SET "+strings.Join(sets, ", "), n, row)
 }
 
 // RebuildStats recomputes every statistic from the cases (administrators

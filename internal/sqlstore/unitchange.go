@@ -70,23 +70,7 @@ var errDryRun = errors.New("dry run")
 // no part's vertex or centroid lies inside another part. Each current child
 // moves to the part that contains its centroid.
 func (db *DB) SplitUnit(ctx context.Context, code string, parts []wangge.Unit, opt UnitChangeOptions) (*wangge.UnitChange, error) {
-	defer db.changed("units")
-	if err := requireAdmin(ctx, "change the territory"); err != nil {
-		return nil, err
-	}
-	var out *wangge.UnitChange
-	err := db.Transact(ctx, func(tx *Tx) error {
-		ch, err := tx.splitUnit(ctx, code, parts, opt)
-		out = ch
-		if err == nil && opt.DryRun {
-			return errDryRun
-		}
-		return err
-	})
-	if errors.Is(err, errDryRun) {
-		out.ID, err = 0, nil
-	}
-	return out, err
+	return db.changeUnits(ctx, opt, func(tx *Tx) (*wangge.UnitChange, error) { return tx.splitUnit(ctx, code, parts, opt) })
 }
 
 // MergeUnits replaces sibling units by one unit (administrators). Its
@@ -95,13 +79,19 @@ func (db *DB) SplitUnit(ctx context.Context, code string, parts []wangge.Unit, o
 // merged units' own, whose history it continues) or else the next free one
 // among the siblings. The children of every part move under it.
 func (db *DB) MergeUnits(ctx context.Context, codes []string, into wangge.Unit, opt UnitChangeOptions) (*wangge.UnitChange, error) {
+	return db.changeUnits(ctx, opt, func(tx *Tx) (*wangge.UnitChange, error) { return tx.mergeUnits(ctx, codes, into, opt) })
+}
+
+// changeUnits runs a split or merge (administrators) in one transaction,
+// rolled back after planning for a dry run.
+func (db *DB) changeUnits(ctx context.Context, opt UnitChangeOptions, change func(tx *Tx) (*wangge.UnitChange, error)) (*wangge.UnitChange, error) {
 	defer db.changed("units")
 	if err := requireAdmin(ctx, "change the territory"); err != nil {
 		return nil, err
 	}
 	var out *wangge.UnitChange
 	err := db.Transact(ctx, func(tx *Tx) error {
-		ch, err := tx.mergeUnits(ctx, codes, into, opt)
+		ch, err := change(tx)
 		out = ch
 		if err == nil && opt.DryRun {
 			return errDryRun
