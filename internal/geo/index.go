@@ -127,11 +127,112 @@ func NewIndex(items []Item) *Index {
 		order[i] = int32(i)
 	}
 	slices.SortStableFunc(order, func(a, b int32) int { return cmp.Compare(items[a].ID, items[b].ID) })
-	ix := &Index{n: len(items), ids: make([]int64, len(items)), bounds: emptyBox()}
+	ids := make([]int64, len(items))
 	for k, i := range order {
-		ix.ids[k] = items[i].ID
+		ids[k] = items[i].ID
 	}
-	b := newBuilder(items, order)
+	return newBuilder(items, order).build(ids)
+}
+
+// IndexBuilder builds an Index from items added one at a time, for callers
+// that read boundaries from a database: NewIndex needs every parsed shape
+// at once, which for a million grids is several hundred megabytes more at
+// the peak than the flattened copy the builder keeps. The Index is the one
+// NewIndex would build from the same items.
+type IndexBuilder struct {
+	b      *builder
+	ids    []int64
+	sorted bool
+}
+
+// NewIndexBuilder returns an empty builder; items and points, when known,
+// size its buffers (zero is fine).
+func NewIndexBuilder(items, points int) *IndexBuilder {
+	b := &builder{bounds: emptyBox()}
+	b.pts = make([]Point, 0, points)
+	b.ringEnd = make([]bool, 0, points)
+	b.entryStart = make([]int32, 0, items+1)
+	b.entryItem = make([]uint32, 0, items)
+	return &IndexBuilder{b: b, ids: make([]int64, 0, items), sorted: true}
+}
+
+// Add adds an item; the builder keeps no reference to shape.
+func (ib *IndexBuilder) Add(id int64, shape MultiPolygon) {
+	k := len(ib.ids)
+	if k > 0 && id < ib.ids[k-1] {
+		ib.sorted = false
+	}
+	ib.ids = append(ib.ids, id)
+	for _, pg := range shape {
+		ib.b.addPolygon(pg, uint32(k))
+	}
+	if len(ib.b.pts) >= math.MaxInt32 {
+		panic("geo: IndexBuilder: too many vertices")
+	}
+}
+
+// Build returns the index; the builder must not be used afterwards.
+func (ib *IndexBuilder) Build() *Index {
+	b := ib.b
+	ib.b = nil
+	b.entryStart = append(b.entryStart, int32(len(b.pts)))
+	if !ib.sorted {
+		b = b.inIDOrder(ib.ids)
+	}
+	// An exact copy: the index keeps ids for good, the appends left spare room.
+	ids := make([]int64, len(ib.ids))
+	copy(ids, ib.ids)
+	return b.build(ids)
+}
+
+// inIDOrder sorts ids (stably) and returns a builder whose entries follow
+// the new order, as newBuilder lays them out.
+func (b *builder) inIDOrder(ids []int64) *builder {
+	order := make([]int32, len(ids))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	slices.SortStableFunc(order, func(a, c int32) int { return cmp.Compare(ids[a], ids[c]) })
+	// The entries of one item were added together: first[k] is the first of
+	// item k's entries, and they run to the next item's first.
+	first := make([]int32, len(ids)+1)
+	for k := range first {
+		first[k] = -1
+	}
+	for e := len(b.entryItem) - 1; e >= 0; e-- {
+		first[b.entryItem[e]] = int32(e)
+	}
+	first[len(ids)] = int32(len(b.entryItem))
+	for k := len(ids) - 1; k >= 0; k-- {
+		if first[k] < 0 {
+			first[k] = first[k+1]
+		}
+	}
+	nb := &builder{bounds: b.bounds, edges: b.edges}
+	nb.pts = make([]Point, 0, len(b.pts))
+	nb.ringEnd = make([]bool, 0, len(b.pts))
+	nb.entryStart = make([]int32, 0, len(b.entryStart))
+	nb.entryItem = make([]uint32, 0, len(b.entryItem))
+	sorted := make([]int64, len(ids))
+	for pos, k := range order {
+		sorted[pos] = ids[k]
+		for e := first[k]; e < first[k+1]; e++ {
+			nb.entryStart = append(nb.entryStart, int32(len(nb.pts)))
+			nb.entryItem = append(nb.entryItem, uint32(pos))
+			lo, hi := b.entryStart[e], b.entryStart[e+1]
+			nb.pts = append(nb.pts, b.pts[lo:hi]...)
+			nb.ringEnd = append(nb.ringEnd, b.ringEnd[lo:hi]...)
+		}
+	}
+	nb.entryStart = append(nb.entryStart, int32(len(nb.pts)))
+	copy(ids, sorted)
+	return nb
+}
+
+// build finishes an index over the flattened entries; ids are the item
+// IDs in ascending order, one per item position.
+func (b *builder) build(ids []int64) *Index {
+	ix := &Index{n: len(ids), ids: ids, bounds: emptyBox()}
 	if len(b.entryItem) == 0 || !b.sizeGrid() {
 		// Nothing to index, or every polygon is flat: nothing can be inside.
 		return ix

@@ -460,3 +460,51 @@ func TestLatticeIsATiling(t *testing.T) {
 		t.Errorf("%d edges on the outer boundary", outer)
 	}
 }
+
+// TestIndexBuilderMatchesNewIndex adds the items one at a time, in their
+// order, reversed and shuffled (overlapping items and repeated IDs
+// included), and checks that the index answers every probe as NewIndex's
+// does.
+func TestIndexBuilderMatchesNewIndex(t *testing.T) {
+	for _, ds := range []dataset{latticeWithIslands(), overlappingStars(), axisSquares(), degenerateShapes()} {
+		want := geo.NewIndex(ds.items)
+		pts := probes(ds.items, want, 3000, 7)
+		reversed := slices.Clone(ds.items)
+		slices.Reverse(reversed)
+		shuffled := slices.Clone(ds.items)
+		r := &rng{s: 11}
+		for i := len(shuffled) - 1; i > 0; i-- {
+			j := int(r.next() % uint64(i+1))
+			shuffled[i], shuffled[j] = shuffled[j], shuffled[i]
+		}
+		repeated := append(slices.Clone(ds.items), ds.items[:len(ds.items)/3]...)
+		for name, items := range map[string][]geo.Item{"in order": ds.items, "reversed": reversed, "shuffled": shuffled, "repeated IDs": repeated} {
+			t.Run(ds.name+"/"+name, func(t *testing.T) {
+				ib := geo.NewIndexBuilder(0, 0)
+				for _, it := range items {
+					ib.Add(it.ID, it.Shape)
+				}
+				got := ib.Build()
+				ref := want
+				if name == "repeated IDs" {
+					ref = geo.NewIndex(items)
+				}
+				if got.Len() != ref.Len() || got.SizeBytes() != ref.SizeBytes() {
+					t.Errorf("Len, SizeBytes = %d, %d; NewIndex gives %d, %d", got.Len(), got.SizeBytes(), ref.Len(), ref.SizeBytes())
+				}
+				var a, b []int64
+				bad := 0
+				for _, p := range pts {
+					id1, ok1 := got.Locate(p)
+					id2, ok2 := ref.Locate(p)
+					a, b = got.LocateAll(p, a[:0]), ref.LocateAll(p, b[:0])
+					if id1 != id2 || ok1 != ok2 || !slices.Equal(a, b) {
+						if bad++; bad <= 5 {
+							t.Errorf("at %v: builder says %d %v %v, NewIndex %d %v %v", p, id1, ok1, a, id2, ok2, b)
+						}
+					}
+				}
+			})
+		}
+	}
+}
