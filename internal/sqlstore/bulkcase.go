@@ -100,7 +100,17 @@ func (db *DB) bulkTransact(ctx context.Context, fn func(tx *Tx, raw *sql.Conn) e
 	if db.dialect == Postgres {
 		raw = c
 	}
-	return db.transactOn(ctx, c, func(tx *Tx) error { return fn(tx, raw) })
+	return db.transactOn(ctx, c, func(tx *Tx) error {
+		if raw != nil {
+			// The indexes dropped for the load are rebuilt at its end, each
+			// by one sort: with the default 64 MB a sort of ten million keys
+			// spills to disk in many runs.
+			if _, err := tx.exec(ctx, "SET LOCAL maintenance_work_mem = '512MB'"); err != nil {
+				return err
+			}
+		}
+		return fn(tx, raw)
+	})
 }
 
 // caseLoad is one run of LoadCases.
