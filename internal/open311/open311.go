@@ -5,8 +5,12 @@
 //
 // Every endpoint answers in JSON or XML, chosen by the extension of the
 // last path segment (.json, .xml). Reads are public and need no key; they
-// show only public fields of a case, never the reporter. Posting needs an
-// api_key issued with sqlstore.CreateAPIKey.
+// show only public fields of a case, never the reporter. Without a key the
+// resident's words are shown with personal numbers masked
+// (wangge.MaskText), and disputes and safety hazards by their category,
+// with no address and the point rounded to 0.001° (about 100 m); a reader
+// with a valid api_key sees the description, address and point as filed.
+// Posting needs an api_key issued with sqlstore.CreateAPIKey.
 //
 // Requests are filed synchronously, so the service type is "realtime" and a
 // token is the service request id itself.

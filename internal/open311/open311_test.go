@@ -537,3 +537,49 @@ func TestOpen311(t *testing.T) {
 		})
 	})
 }
+
+// TestOpen311PublicMasking checks what a reader without an api_key sees of
+// a resident's words: personal numbers masked, and a dispute shown by its
+// category, without its address, at a point rounded to about 100 m. A
+// reader with a valid key sees everything; one with a wrong key gets 403.
+func TestOpen311PublicMasking(t *testing.T) {
+	sqlstoretest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		rubbish := e.post("json", url.Values{"description": {"垃圾堆了三天，联系王女士13812345678或0797-6821234"}})
+		dispute := e.post("json", url.Values{"service_code": {"2001"}, "lat": {"26.45123"}, "long": {"116.05678"},
+			"description": {"3号楼张三与李四因离婚财产争吵，身份证110105199003071234"}, "address_string": {"中山南路 12 号 3 栋"}})
+		for _, f := range []string{"json", "xml"} {
+			for _, path := range []string{"/open311/v2/requests." + f + "?service_request_id=" + rubbish + "," + dispute, "/open311/v2/requests/" + dispute + "." + f} {
+				status, _, body := e.call("GET", path, nil)
+				if status != 200 {
+					t.Fatalf("GET %s: %d %s", path, status, body)
+				}
+				for _, secret := range []string{"13812345678", "6821234", "张三", "李四", "110105199003071234", "12 号 3 栋", "26.45123", "116.05678"} {
+					if strings.Contains(body, secret) {
+						t.Errorf("GET %s shows %q: %s", path, secret, body)
+					}
+				}
+				for _, r := range requests(t, f, body) {
+					switch r.ID {
+					case rubbish:
+						if r.Description != "垃圾堆了三天，联系王女士138****5678或****-***1234" {
+							t.Errorf("%s: rubbish description %q", path, r.Description)
+						}
+					case dispute:
+						if r.Description != "婚姻纠纷" || str(r.Address) != "" || r.Lat == nil || *r.Lat != 26.451 || *r.Long != 116.057 {
+							t.Errorf("%s: dispute = %+v", path, r)
+						}
+					}
+				}
+			}
+			status, _, body := e.call("GET", "/open311/v2/requests/"+dispute+"."+f+"?api_key="+url.QueryEscape(e.key), nil)
+			list := requests(t, f, body)
+			if status != 200 || len(list) != 1 || !strings.Contains(list[0].Description, "110105199003071234") ||
+				str(list[0].Address) != "中山南路 12 号 3 栋" || *list[0].Lat != 26.45123 {
+				t.Errorf("%s with a key: %d %+v", f, status, list)
+			}
+			status, _, body = e.call("GET", "/open311/v2/requests."+f+"?api_key=not-a-key", nil)
+			e.wantError(f, 403, "api_key", status, body)
+		}
+	})
+}

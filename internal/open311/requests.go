@@ -107,6 +107,24 @@ type lookup struct {
 	r        *http.Request
 	extended bool // add extended_attributes
 	noEvents bool // leave status_notes to the caller
+	// public: the reader showed no api_key. Personal numbers in the texts
+	// are masked (MaskText), and disputes and safety hazards show the
+	// category for a description, no address, and a point rounded to about
+	// 100 m: they name neighbours, and where a hazard is.
+	public bool
+}
+
+// reader returns the lookup of a GET: public unless it carries an api_key,
+// which must then be valid (the specification's 403 otherwise).
+func (h *Handler) reader(r *http.Request) (*lookup, error) {
+	l := &lookup{h: h, r: r, extended: r.URL.Query().Get("extensions") == "true", public: true}
+	if r.URL.Query().Get("api_key") != "" {
+		if _, err := h.client(r); err != nil {
+			return nil, err
+		}
+		l.public = false
+	}
+	return l, nil
 }
 
 func (l *lookup) department(id *int64) (nullable, error) {
@@ -149,6 +167,18 @@ func (l *lookup) request(c *wangge.Case) (request, error) {
 	if out.AgencyResponsible, err = l.department(c.DepartmentID); err != nil {
 		return out, err
 	}
+	if l.public {
+		out.Description = wangge.MaskText(out.Description)
+		if c.Kind == wangge.KindDispute || c.Kind == wangge.KindHazard {
+			out.Description, out.Address = out.ServiceName, ""
+			if cat, err := l.h.Cases.Category(ctx, c.Category); err == nil {
+				out.Description = cat.NameZH
+			}
+			if out.Lat != nil {
+				*out.Lat, *out.Long = math.Round(*out.Lat*1000)/1000, math.Round(*out.Long*1000)/1000
+			}
+		}
+	}
 	if l.extended {
 		out.Extended = &extended{CaseNumber: c.Number, Status: string(c.Status), Level: string(c.Level), Overdue: c.Overdue}
 	}
@@ -162,6 +192,9 @@ func (l *lookup) request(c *wangge.Case) (request, error) {
 	for i := len(events) - 1; i >= 0; i-- {
 		if ev := events[i]; ev.Note != "" && publicNotes[ev.Action] {
 			out.StatusNotes = nullable(ev.Note)
+			if l.public {
+				out.StatusNotes = nullable(wangge.MaskText(ev.Note))
+			}
 			break
 		}
 	}
@@ -197,7 +230,10 @@ func (h *Handler) caseByID(r *http.Request, id string) (*wangge.Case, error) {
 // list answers GET requests.
 func (h *Handler) list(w http.ResponseWriter, r *http.Request, f format) error {
 	q := r.URL.Query()
-	l := &lookup{h: h, r: r, extended: q.Get("extensions") == "true"}
+	l, err := h.reader(r)
+	if err != nil {
+		return err
+	}
 	if ids := q.Get("service_request_id"); ids != "" {
 		// The ids override every other parameter.
 		var cs []*wangge.Case
@@ -321,7 +357,11 @@ func (h *Handler) one(w http.ResponseWriter, r *http.Request, id string, f forma
 	if err != nil {
 		return err
 	}
-	rq, err := (&lookup{h: h, r: r, extended: r.URL.Query().Get("extensions") == "true"}).request(c)
+	l, err := h.reader(r)
+	if err != nil {
+		return err
+	}
+	rq, err := l.request(c)
 	if err != nil {
 		return err
 	}
