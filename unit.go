@@ -221,14 +221,29 @@ type UnitChange struct {
 	CasesMoved int `json:"cases_moved"`
 	// AssignmentsMoved counts the users' assignments carried from retired
 	// units to their successors.
-	AssignmentsMoved int       `json:"assignments_moved"`
-	Coverage         *Coverage `json:"coverage,omitempty"` // splits: how the parts cover the old unit
-	ActorID          *int64    `json:"actor_id,omitempty"`
-	Actor            string    `json:"actor,omitempty"` // username
-	At               time.Time `json:"at"`
-	Note             string    `json:"note,omitempty"`
-	DryRun           bool      `json:"dry_run,omitempty"`
-	Units            []*Unit   `json:"units,omitempty"` // the new units, with boundaries (not kept in the history)
+	AssignmentsMoved int `json:"assignments_moved"`
+	// RegistryMoved counts the buildings, households and people of the
+	// registry moved from retired units to their successors: they are where
+	// people live, not records of the past, so they follow their ground.
+	RegistryMoved RegistryCounts `json:"registry_moved"`
+	Coverage      *Coverage      `json:"coverage,omitempty"` // splits: how the parts cover the old unit
+	ActorID       *int64         `json:"actor_id,omitempty"`
+	Actor         string         `json:"actor,omitempty"` // username
+	At            time.Time      `json:"at"`
+	Note          string         `json:"note,omitempty"`
+	DryRun        bool           `json:"dry_run,omitempty"`
+	Units         []*Unit        `json:"units,omitempty"` // the new units, with boundaries (not kept in the history)
+}
+
+// RegistryCounts counts registry rows by kind. After a split, Unplaced of
+// them had no location of their own (a building without a point, a
+// household without a building, a person without a household) and went to
+// the first part: someone who knows the ground should check them.
+type RegistryCounts struct {
+	Buildings  int `json:"buildings"`
+	Households int `json:"households"`
+	Persons    int `json:"persons"`
+	Unplaced   int `json:"unplaced"`
 }
 
 // UnitMove is a descendant of a retired unit given a new code under the

@@ -28,8 +28,11 @@ import (
 // would not see it. So each moved descendant's current version is closed
 // and a version under a new code opens (its suffix kept where it is free),
 // and UnitChange.Moves records old → new. The consequences:
-//   - records filed before the change (closed cases, visits, the registry)
-//     keep the code they were filed under, as they do after a revision;
+//   - records filed before the change (closed cases, visits) keep the code
+//     they were filed under, as they do after a revision;
+//   - the registry (buildings, households, people) follows its ground, as
+//     open cases do: a building goes to the part that contains its point,
+//     a household with its building, a person with the household;
 //   - the statistics of the common parent and everything above are
 //     unchanged, because the parts of a split and the units of a merge are
 //     siblings under one parent, so old and new codes lie in its range;
@@ -240,9 +243,8 @@ func (tx *Tx) splitUnit(ctx context.Context, code string, parts []wangge.Unit, o
 		return newUnits[best].Code, nil // a concave child whose centre is in no part
 	}
 	ch := &wangge.UnitChange{Kind: wangge.UnitSplit, From: []string{old.Code}, To: codes, Coverage: cov, Note: opt.Note, DryRun: opt.DryRun}
-	succ := func(c *wangge.Case) string {
-		if c.Lon != 0 || c.Lat != 0 {
-			p := geo.Point{X: c.Lon, Y: c.Lat}
+	succ := func(p geo.Point, located bool) string {
+		if located {
 			for i, s := range shapes {
 				if s.Contains(p) {
 					return newUnits[i].Code
@@ -333,7 +335,7 @@ func (tx *Tx) mergeUnits(ctx context.Context, codes []string, into wangge.Unit, 
 	}
 	ch := &wangge.UnitChange{Kind: wangge.UnitMerge, From: append([]string(nil), codes...), To: []string{m.Code}, Note: opt.Note, DryRun: opt.DryRun}
 	place := func(*wangge.Unit) (string, error) { return m.Code, nil }
-	succ := func(*wangge.Case) string { return m.Code }
+	succ := func(geo.Point, bool) string { return m.Code }
 	return ch, tx.applyChange(ctx, ch, olds, []wangge.Unit{m}, place, succ)
 }
 
@@ -430,11 +432,12 @@ func (tx *Tx) siblingCodes(ctx context.Context, like, parent *wangge.Unit, units
 // applyChange writes a split or merge: it retires olds and their current
 // descendants, creates the successors (made) and the recoded descendants
 // (each direct child goes under place(child)), relocates the open cases
-// filed under the retired codes (a retired unit's own cases go to succ(c)),
-// carries assignments and records the change. The new units are returned in
+// filed under the retired codes and the registry (a retired unit's own rows
+// go to succ of their WGS84 point, or of none), carries assignments and
+// records the change. The new units are returned in
 // ch.Units.
 func (tx *Tx) applyChange(ctx context.Context, ch *wangge.UnitChange, olds []*wangge.Unit, made []wangge.Unit,
-	place func(child *wangge.Unit) (string, error), succ func(c *wangge.Case) string) error {
+	place func(child *wangge.Unit) (string, error), succ func(p geo.Point, located bool) string) error {
 	now := tx.db.Now()
 	ch.At = now
 	if me := wangge.UserFromContext(ctx); me != nil {
@@ -579,7 +582,7 @@ func (tx *Tx) applyChange(ctx context.Context, ch *wangge.UnitChange, olds []*wa
 		for _, c := range open {
 			to := newCode[c.UnitCode]
 			if c.UnitCode == u.Code {
-				to = succ(c)
+				to = succ(geo.Point{X: c.Lon, Y: c.Lat}, c.Lon != 0 || c.Lat != 0)
 			}
 			if to == "" || to == c.UnitCode {
 				continue
@@ -605,6 +608,10 @@ func (tx *Tx) applyChange(ctx context.Context, ch *wangge.UnitChange, olds []*wa
 			}
 			ch.CasesMoved++
 		}
+	}
+
+	if err := tx.moveRegistry(ctx, ch, olds, succ); err != nil {
+		return err
 	}
 
 	// Assignments follow their unit; a split unit's go to every part.
@@ -650,7 +657,7 @@ func (tx *Tx) recordChange(ctx context.Context, ch *wangge.UnitChange) error {
 	from, _ := json.Marshal(ch.From)
 	to, _ := json.Marshal(ch.To)
 	moves, _ := json.Marshal(ch.Moves)
-	detail, _ := json.Marshal(changeDetail{ch.CasesMoved, ch.AssignmentsMoved, ch.Coverage})
+	detail, _ := json.Marshal(changeDetail{ch.CasesMoved, ch.AssignmentsMoved, ch.RegistryMoved, ch.Coverage})
 	id, err := tx.insert(ctx, "INSERT INTO unit_changes (kind, from_codes, to_codes, moves, detail, actor_id, actor, at, note) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
 		string(ch.Kind), string(from), string(to), string(moves), string(detail), idArg(ch.ActorID), ch.Actor, ch.At.UTC(), ch.Note)
 	if err != nil {
@@ -680,9 +687,10 @@ func (tx *Tx) recordChange(ctx context.Context, ch *wangge.UnitChange) error {
 }
 
 type changeDetail struct {
-	CasesMoved       int              `json:"cases_moved"`
-	AssignmentsMoved int              `json:"assignments_moved"`
-	Coverage         *wangge.Coverage `json:"coverage,omitempty"`
+	CasesMoved       int                   `json:"cases_moved"`
+	AssignmentsMoved int                   `json:"assignments_moved"`
+	RegistryMoved    wangge.RegistryCounts `json:"registry_moved"`
+	Coverage         *wangge.Coverage      `json:"coverage,omitempty"`
 }
 
 // UnitChanges lists the splits and merges that touched a unit in the
@@ -724,7 +732,7 @@ func (db *DB) UnitChanges(ctx context.Context, code string) ([]*wangge.UnitChang
 				return nil, fmt.Errorf("unit change %d: %w", ch.ID, err)
 			}
 		}
-		ch.CasesMoved, ch.AssignmentsMoved, ch.Coverage = d.CasesMoved, d.AssignmentsMoved, d.Coverage
+		ch.CasesMoved, ch.AssignmentsMoved, ch.RegistryMoved, ch.Coverage = d.CasesMoved, d.AssignmentsMoved, d.RegistryMoved, d.Coverage
 		out = append(out, &ch)
 	}
 	return out, rows.Err()
@@ -803,4 +811,89 @@ func overlaps(a, b geo.MultiPolygon) bool {
 		}
 	}
 	return false
+}
+
+// moveRegistry moves the buildings, households and people of the retired
+// units: those of a recoded descendant to its new code, those of a retired
+// unit itself by their ground (succ): a building by its point, a household
+// with its building, a person with the household. A building keeps its
+// code, which is its name on the door plate, not a path in the tree.
+func (tx *Tx) moveRegistry(ctx context.Context, ch *wangge.UnitChange, olds []*wangge.Unit, succ func(p geo.Point, located bool) string) error {
+	n := &ch.RegistryMoved
+	tables := []struct {
+		name  string
+		count *int
+	}{{"buildings", &n.Buildings}, {"households", &n.Households}, {"persons", &n.Persons}}
+	for _, mv := range ch.Moves {
+		for _, t := range tables {
+			res, err := tx.exec(ctx, "UPDATE "+t.name+" SET unit_code = ? WHERE unit_code = ?", mv.To, mv.From)
+			if err != nil {
+				return err
+			}
+			k, _ := res.RowsAffected()
+			*t.count += int(k)
+		}
+	}
+	for _, u := range olds {
+		var to [3]map[int64]placed
+		for k, q := range []string{
+			"SELECT id, lon, lat FROM buildings WHERE unit_code = ?",
+			"SELECT id, building_id FROM households WHERE unit_code = ?",
+			"SELECT id, household_id FROM persons WHERE unit_code = ?",
+		} {
+			rows, err := tx.query(ctx, q, u.Code)
+			if err != nil {
+				return err
+			}
+			to[k] = map[int64]placed{}
+			for rows.Next() {
+				var id int64
+				var lon, lat sql.NullFloat64 // WGS84, as the API stores it; 0, 0 when none was given
+				var parent sql.NullInt64
+				var err error
+				if k == 0 {
+					err = rows.Scan(&id, &lon, &lat)
+				} else {
+					err = rows.Scan(&id, &parent)
+				}
+				if err != nil {
+					rows.Close()
+					return err
+				}
+				p := placed{code: succ(geo.Point{}, false)}
+				switch {
+				case k == 0 && (lon.Float64 != 0 || lat.Float64 != 0):
+					p = placed{succ(geo.Point{X: lon.Float64, Y: lat.Float64}, true), true}
+				case k > 0 && parent.Valid:
+					if up, ok := to[k-1][parent.Int64]; ok && up.located {
+						p = up
+					}
+				}
+				to[k][id] = p
+			}
+			if err := rows.Close(); err != nil {
+				return err
+			}
+			for id, p := range to[k] {
+				if !p.located && ch.Kind == wangge.UnitSplit {
+					n.Unplaced++
+				}
+				if p.code == u.Code {
+					continue
+				}
+				if _, err := tx.exec(ctx, "UPDATE "+tables[k].name+" SET unit_code = ? WHERE id = ?", p.code, id); err != nil {
+					return err
+				}
+				*tables[k].count++
+			}
+		}
+	}
+	return nil
+}
+
+// placed is where a registry row goes, and whether its own ground (or its
+// building's) said so.
+type placed struct {
+	code    string
+	located bool
 }

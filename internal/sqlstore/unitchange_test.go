@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -375,4 +376,115 @@ func TestMergeIntoOwnCode(t *testing.T) {
 			t.Errorf("A's micro-grid: %+v %v", u, err)
 		}
 	})
+}
+
+// TestSplitMovesRegistry: buildings go to the part that holds their point,
+// households with their building, people with their household; rows of a
+// recoded micro-grid take its new code; rows without a place of their own
+// go to the first part and are counted as unplaced.
+func TestSplitMovesRegistry(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedShapes(t, db)
+		building := func(code, unit string, x, y float64) *wangge.Building {
+			b := &wangge.Building{Code: code, UnitCode: unit, Address: "中山南路" + code[len(code)-2:] + "号", Use: "residential", CRS: "wgs84"}
+			if x != 0 || y != 0 {
+				b.Lon, b.Lat = at(x, y)
+			}
+			if err := db.CreateBuilding(asAdmin(), b); err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		household := func(unit string, b *wangge.Building) *wangge.Household {
+			h := &wangge.Household{UnitCode: unit, Address: "中山南路散户", Members: 2}
+			if b != nil {
+				h.BuildingID = b.ID
+			}
+			if err := db.CreateHousehold(asAdmin(), h); err != nil {
+				t.Fatal(err)
+			}
+			return h
+		}
+		n := 0
+		person := func(unit string, h *wangge.Household) *wangge.Person {
+			n++
+			p := &wangge.Person{UnitCode: unit, Name: "居民", IDNumber: idFor(fmt.Sprintf("3607301980010100%d", n)), Ethnicity: "汉族", Residence: wangge.ResidenceRegistered}
+			if h != nil {
+				p.HouseholdID = h.ID
+			}
+			if err := db.CreatePerson(asAdmin(), p); err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		bWest, bEast, bNowhere := building(gridA+"0001", gridA, 0.5, 1), building(gridA+"0002", gridA, 1.5, 1), building(gridA+"0003", gridA, 0, 0)
+		bMicro := building(gridA+"0020001", gridA+"002", 1.5, 0.5)
+		hWest, hEast, hNowhere, hLoose := household(gridA, bWest), household(gridA, bEast), household(gridA, bNowhere), household(gridA, nil)
+		hMicro := household(gridA+"002", bMicro)
+		pWest, pEast, pLoose, pAlone, pMicro := person(gridA, hWest), person(gridA, hEast), person(gridA, hLoose), person(gridA, nil), person(gridA+"002", hMicro)
+		hB := household(gridB, nil) // another grid: untouched
+
+		parts := []wangge.Unit{part("", "第1网格西", 0, 0, 1, 2), part("", "第1网格东", 1, 0, 2, 2)}
+		ch, err := db.SplitUnit(asAdmin(), gridA, parts, sqlstore.UnitChangeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		west, east := commC+"003", commC+"004"
+		want := wangge.RegistryCounts{Buildings: 4, Households: 5, Persons: 5, Unplaced: 5}
+		// Moved: every row of grid A and its micro-grid (to west or east).
+		// Unplaced: bNowhere, hNowhere, hLoose, pLoose, pAlone.
+		if ch.RegistryMoved != want {
+			t.Errorf("registry moved %+v, want %+v", ch.RegistryMoved, want)
+		}
+		for what, got := range map[string]func() (string, error){
+			"west building": func() (string, error) { b, err := db.Building(asAdmin(), bWest.ID); return code(b, err) },
+			"east building": func() (string, error) { b, err := db.Building(asAdmin(), bEast.ID); return code(b, err) },
+			"building with no point": func() (string, error) { b, err := db.Building(asAdmin(), bNowhere.ID); return code(b, err) },
+			"micro-grid building": func() (string, error) { b, err := db.Building(asAdmin(), bMicro.ID); return code(b, err) },
+			"east household": func() (string, error) { h, err := db.Household(asAdmin(), hEast.ID); return code(h, err) },
+			"loose household": func() (string, error) { h, err := db.Household(asAdmin(), hLoose.ID); return code(h, err) },
+			"household of a building with no point": func() (string, error) { h, err := db.Household(asAdmin(), hNowhere.ID); return code(h, err) },
+			"person of a loose household": func() (string, error) { p, err := db.Person(asAdmin(), pLoose.ID); return code(p, err) },
+			"micro-grid household": func() (string, error) { h, err := db.Household(asAdmin(), hMicro.ID); return code(h, err) },
+			"grid B household": func() (string, error) { h, err := db.Household(asAdmin(), hB.ID); return code(h, err) },
+			"west person": func() (string, error) { p, err := db.Person(asAdmin(), pWest.ID); return code(p, err) },
+			"east person": func() (string, error) { p, err := db.Person(asAdmin(), pEast.ID); return code(p, err) },
+			"person alone": func() (string, error) { p, err := db.Person(asAdmin(), pAlone.ID); return code(p, err) },
+			"micro-grid person": func() (string, error) { p, err := db.Person(asAdmin(), pMicro.ID); return code(p, err) },
+		} {
+			wantCode := map[string]string{"west building": west, "east building": east, "building with no point": west, "micro-grid building": east + "002",
+				"east household": east, "loose household": west, "household of a building with no point": west, "person of a loose household": west, "micro-grid household": east + "002", "grid B household": gridB,
+				"west person": west, "east person": east, "person alone": west, "micro-grid person": east + "002"}[what]
+			if c, err := got(); err != nil || c != wantCode {
+				t.Errorf("%s in %q (%v), want %s", what, c, err, wantCode)
+			}
+		}
+		// The east part's worker sees the east building's people.
+		worker := &wangge.User{ID: 99, Username: "east", Role: wangge.RoleGridWorker, Units: []string{east}}
+		if _, err := db.Person(as(worker), pEast.ID); err != nil {
+			t.Errorf("the east grid's worker cannot see its resident: %v", err)
+		}
+		hist, err := db.UnitChanges(asAdmin(), east)
+		if err != nil || len(hist) != 1 || hist[0].RegistryMoved != want {
+			t.Errorf("history: %+v %v", hist, err)
+		}
+	})
+}
+
+// code returns the unit code of a registry row.
+func code[T interface {
+	*wangge.Building | *wangge.Household | *wangge.Person
+}](row T, err error) (string, error) {
+	if err != nil {
+		return "", err
+	}
+	switch r := any(row).(type) {
+	case *wangge.Building:
+		return r.UnitCode, nil
+	case *wangge.Household:
+		return r.UnitCode, nil
+	case *wangge.Person:
+		return r.UnitCode, nil
+	}
+	return "", nil
 }

@@ -145,7 +145,9 @@ function planView (ch) {
     h('h4', null, t('admin.moves')),
     ch.moves.length ? table([t('admin.from'), t('admin.to'), t('admin.name_zh')], ch.moves.map(m => h('tr', { 'data-move': m.from }, h('td', null, m.from), h('td', null, m.to), h('td', null, name(m)))))
       : h('p', { class: 'muted small' }, t('common.none')),
-    h('p', { class: 'small' }, t('admin.cases_moved', { n: ch.cases_moved }), ' · ', t('admin.assignments_moved', { n: ch.assignments_moved })))
+    h('p', { class: 'small' }, t('admin.cases_moved', { n: ch.cases_moved }), ' · ', t('admin.assignments_moved', { n: ch.assignments_moved }),
+      ' · ', t('admin.registry_moved', { b: ch.registry_moved.buildings, h: ch.registry_moved.households, p: ch.registry_moved.persons }),
+      ch.registry_moved.unplaced ? h('span', { class: 'bad' }, ' · ', t('admin.registry_unplaced', { n: ch.registry_moved.unplaced })) : ''))
 }
 
 // partsBody reads the GeoJSON typed or uploaded for a split, and the shapes

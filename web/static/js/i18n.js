@@ -352,6 +352,8 @@ export const DICT = {
   'admin.to': ['新编码', 'To'],
   'admin.cases_moved': ['{n} 件在办案件随之迁移', '{n} open cases move with their units'],
   'admin.assignments_moved': ['{n} 项人员负责区域随之调整', '{n} assignments of people move with their units'],
+  'admin.registry_moved': ['楼栋 {b} 栋、住户 {h} 户、人员 {p} 人随之迁移', '{b} buildings, {h} households and {p} people move with their ground'],
+  'admin.registry_unplaced': ['其中 {n} 条没有位置，已归入第一个新单元，请核实', '{n} of them had no location and went to the first part: please check'],
   'admin.split_done': ['已拆分为 {n} 个单元', 'Split into {n} units'],
   'admin.merge_title': ['合并所选单元', 'Merge the ticked units'],
   'admin.merge_help': ['在上表勾选同一上级下的两个或更多单元，填写新单元名称，预览后确认。下级单元并入新单元。', 'Tick two or more units with the same parent in the table, name the new unit, preview, then confirm. Their children move under it.'],
