@@ -291,7 +291,15 @@ func (env *Env) benchTarget(ctx context.Context, o *benchFlags) (*bench.Target, 
 			_, n, err := db.FindCases(System(ctx), sqlstore.CaseFilter{Limit: 1})
 			return n, err
 		}}
+	raw, drop, err := db.RawInsert(System(ctx))
+	if err != nil {
+		srv.Close()
+		cleanup()
+		return nil, nil, err
+	}
+	t.RawInsert = raw
 	return t, func() {
+		drop(context.WithoutCancel(ctx))
 		srv.Close() // closes db too
 		cleanup()
 	}, nil

@@ -50,6 +50,10 @@ type Result struct {
 	// the same client; Ratio is the headline's ops/s over the baseline's.
 	Baseline  *Measure        `json:"baseline,omitempty"`
 	Ratio     float64         `json:"ratio_to_baseline,omitempty"`
+	// RawDB is the raw-database baseline (Target.RawInsert) in the same
+	// run; RatioRawDB is the headline's ops/s over its.
+	RawDB      *Measure `json:"raw_database,omitempty"`
+	RatioRawDB float64  `json:"ratio_to_raw_database,omitempty"`
 	InProcess *Measure        `json:"in_process,omitempty"` // locate: the locator called directly
 	Scheduler *SchedulerStats `json:"scheduler,omitempty"`
 	// Endpoints are the dashboard's requests, each view's each.
@@ -105,6 +109,10 @@ func (r *Result) WriteText(w io.Writer) error {
 		if r.Baseline != nil {
 			writeMeasure(b, "bare handler", "posts", r.Baseline)
 			fmt.Fprintf(b, "  ratio to the bare handler: %.3f (%.1f %% of its throughput)\n", r.Ratio, 100*r.Ratio)
+		}
+		if r.RawDB != nil {
+			writeMeasure(b, "raw database", "rows", r.RawDB)
+			fmt.Fprintf(b, "  ratio to the raw database: %.3f (one durable row of a case's width, its key only, same writer)\n", r.RatioRawDB)
 		}
 	case "locate":
 		if r.InProcess != nil {

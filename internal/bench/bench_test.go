@@ -85,6 +85,9 @@ func TestIntake(t *testing.T) {
 				if via == bench.ViaOpen311 && (r.Baseline == nil || r.Baseline.Ops == 0 || (r.Ops > 0) != (r.Ratio > 0)) {
 					t.Errorf("%s: bare-handler baseline %+v, ratio %v", via, r.Baseline, r.Ratio)
 				}
+				if via == bench.ViaOpen311 && (r.RawDB == nil || r.RawDB.Ops == 0 || r.RawDB.Errors != 0 || (r.Ops > 0) != (r.RatioRawDB > 0)) {
+					t.Errorf("%s: raw-database baseline %+v, ratio %v", via, r.RawDB, r.RatioRawDB)
+				}
 				if len(r.Notes) == 0 || !strings.HasPrefix(r.Notes[0], "every acknowledged report is a stored case") || strings.HasPrefix(r.Notes[0], "every acknowledged report is a stored case (0,") {
 					t.Errorf("%s: notes %q", via, r.Notes)
 				}

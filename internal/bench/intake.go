@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -126,6 +127,11 @@ func Intake(ctx context.Context, t *Target, o IntakeOptions) (*Result, error) {
 		c.CloseIdleConnections()
 		r.Baseline = &m
 	}
+	if o.Baseline && t.RawInsert != nil {
+		var n atomic.Int64
+		m, _ := load(ctx, "raw database", o.Clients, o.Warmup, o.Duration, func(*rand.Rand) error { return t.RawInsert(ctx, n.Add(1)) })
+		r.RawDB = &m
+	}
 	var acked int64
 	r.Measure, acked = load(ctx, "server", o.Clients, o.Warmup, o.Duration, post(t.URL))
 	if err := ctx.Err(); err != nil {
@@ -133,6 +139,9 @@ func Intake(ctx context.Context, t *Target, o IntakeOptions) (*Result, error) {
 	}
 	if r.Baseline != nil && r.Baseline.OpsPerSec > 0 {
 		r.Ratio = r.OpsPerSec / r.Baseline.OpsPerSec
+	}
+	if r.RawDB != nil && r.RawDB.OpsPerSec > 0 {
+		r.RatioRawDB = r.OpsPerSec / r.RawDB.OpsPerSec
 	}
 	if t.CountCases != nil {
 		after, err := t.CountCases(ctx)

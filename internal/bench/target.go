@@ -54,6 +54,10 @@ type Target struct {
 	// CountCases returns the number of cases stored, so that an in-process
 	// intake bench can check that every acknowledged report is a row.
 	CountCases func(ctx context.Context) (int, error)
+	// RawInsert writes one row the size of a case durably into a table with
+	// no index but its key, through the server's own database writer: the
+	// raw-database baseline of an in-process intake bench (nil: none).
+	RawInsert func(ctx context.Context, i int64) error
 }
 
 // Label names the target in the output.
