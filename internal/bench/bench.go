@@ -48,14 +48,14 @@ type Result struct {
 	Measure
 	// Baseline is the bare net/http handler measured in the same run with
 	// the same client; Ratio is the headline's ops/s over the baseline's.
-	Baseline  *Measure        `json:"baseline,omitempty"`
-	Ratio     float64         `json:"ratio_to_baseline,omitempty"`
+	Baseline *Measure `json:"baseline,omitempty"`
+	Ratio    float64  `json:"ratio_to_baseline,omitempty"`
 	// RawDB is the raw-database baseline (Target.RawInsert) in the same
 	// run; RatioRawDB is the headline's ops/s over its.
-	RawDB      *Measure `json:"raw_database,omitempty"`
-	RatioRawDB float64  `json:"ratio_to_raw_database,omitempty"`
-	InProcess *Measure        `json:"in_process,omitempty"` // locate: the locator called directly
-	Scheduler *SchedulerStats `json:"scheduler,omitempty"`
+	RawDB      *Measure        `json:"raw_database,omitempty"`
+	RatioRawDB float64         `json:"ratio_to_raw_database,omitempty"`
+	InProcess  *Measure        `json:"in_process,omitempty"` // locate: the locator called directly
+	Scheduler  *SchedulerStats `json:"scheduler,omitempty"`
 	// Endpoints are the dashboard's requests, each view's each.
 	Endpoints []Measure   `json:"endpoints,omitempty"`
 	Mixed     *MixedStats `json:"mixed,omitempty"`
