@@ -519,6 +519,9 @@ func TestStaff(t *testing.T) {
 			if !depts[s.Department] {
 				t.Errorf("%s: unknown department %q", s.Username, s.Department)
 			}
+			if len(s.Units) != 0 {
+				t.Errorf("%s covers units %v: a department's handler sees its department's cases, not the county's", s.Username, s.Units)
+			}
 		}
 	}
 	for _, tc := range []struct {

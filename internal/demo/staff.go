@@ -50,8 +50,10 @@ func (g *generator) staff(c *County) {
 		gi += police[i]
 		add(fmt.Sprintf("police%02d", i+1), wangge.RoleGridPolice, units...)
 	}
+	// A department's handler sees the cases dispatched to the department
+	// (and those they report), not the county's: no units of their own.
 	for _, d := range c.Departments {
-		add("dept-"+d.Code, wangge.RoleDepartment, g.county)
+		add("dept-"+d.Code, wangge.RoleDepartment)
 		c.Staff[len(c.Staff)-1].Department = d.Code
 	}
 }
