@@ -134,6 +134,11 @@ func (s *Service) forget(kind string) {
 		s.calendars = nil
 	case "catalogue":
 		s.categories = nil
+	case "units":
+		s.DB.Forget(kind)
+		if s.Locator != nil {
+			s.Locator.Poke() // a report filed here next is placed in the new units
+		}
 	default:
 		s.DB.Forget(kind)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/wangge/wangge"
 	"github.com/wangge/wangge/calendar"
 	"github.com/wangge/wangge/internal/caseflow"
+	"github.com/wangge/wangge/internal/geo"
 	"github.com/wangge/wangge/internal/sqlstore"
 	"github.com/wangge/wangge/internal/sqlstore/sqlstoretest"
 	"github.com/wangge/wangge/internal/territory"
@@ -138,9 +139,9 @@ func twoServers(t *testing.T) (*fixture, *caseflow.Service) {
 	return f, caseflow.New(dbB, locB)
 }
 
-// TestConfigAcrossServers: the catalogue, a calendar and an API key changed
-// through one server are seen by the other at once, not after its memos
-// expire.
+// TestConfigAcrossServers: the catalogue, a calendar, an API key and the
+// units changed through one server are seen by the other at once, not after
+// its memos expire or its locator's next look.
 func TestConfigAcrossServers(t *testing.T) {
 	f, b := twoServers(t)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -188,7 +189,29 @@ func TestConfigAcrossServers(t *testing.T) {
 	if err := f.db.RevokeAPIKey(admin, "twelve"); err != nil {
 		t.Fatal(err)
 	}
+	// And splits the grid: the second server's locator, which would look
+	// again only in an hour, places a point in the east half at once.
+	go b.Locator.Watch(ctx, time.Hour)
+	half := func(x0, x1 float64) wangge.Unit {
+		return wangge.Unit{NameZH: "半格", Boundary: square(x0, 26.4, x1, 26.5), BBox: &[4]float64{x0, 26.4, x1, 26.5}}
+	}
+	ch, err := f.db.SplitUnit(admin, "360730100001001", []wangge.Unit{half(116.0, 116.05), half(116.05, 116.1)}, sqlstore.UnitChangeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	east := ch.To[1]
 	deadline := time.Now().Add(5 * time.Second)
+	for {
+		hits := b.Locator.Locate(geo.Point{X: 116.075, Y: 26.45})
+		if len(hits) > 0 && hits[len(hits)-1].Code == east {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 5 s the second server places a point of the east half in %+v, want %s", hits, east)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	deadline = time.Now().Add(5 * time.Second)
 	for {
 		c, _ := b.Category(admin, "0101")
 		cal, _ := b.CalendarFor(admin, "360730100001001")

@@ -86,12 +86,13 @@ type Locator struct {
 	db     *sqlstore.DB
 	cur    atomic.Pointer[snapshot]
 	mu     sync.Mutex // one rebuild at a time
+	poke   chan struct{}
 	Logger *slog.Logger
 }
 
 // New returns a locator over db; call Rebuild before the first lookup.
 func New(db *sqlstore.DB) *Locator {
-	l := &Locator{db: db, Logger: slog.Default()}
+	l := &Locator{db: db, Logger: slog.Default(), poke: make(chan struct{}, 1)}
 	l.cur.Store(&snapshot{})
 	return l
 }
@@ -167,9 +168,19 @@ func (l *Locator) Locate(p geo.Point) []Hit {
 // Len returns how many unit shapes are indexed.
 func (l *Locator) Len() int { return l.cur.Load().shapes }
 
-// Watch rebuilds whenever the units change, checking every interval, until
-// ctx ends. It is how several servers on one database pick up each other's
-// boundary edits.
+// Poke asks Watch to check for changed units now instead of at its next
+// tick: another server has said that they changed. Pokes that arrive while
+// a check is pending or running make one more check, not one each.
+func (l *Locator) Poke() {
+	select {
+	case l.poke <- struct{}{}:
+	default:
+	}
+}
+
+// Watch rebuilds whenever the units change, checking every interval and
+// when poked, until ctx ends. It is how several servers on one database
+// pick up each other's boundary edits.
 func (l *Locator) Watch(ctx context.Context, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -178,9 +189,10 @@ func (l *Locator) Watch(ctx context.Context, every time.Duration) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := l.Rebuild(ctx, false); err != nil && ctx.Err() == nil {
-				l.Logger.Warn("locator rebuild", "err", err)
-			}
+		case <-l.poke:
+		}
+		if err := l.Rebuild(ctx, false); err != nil && ctx.Err() == nil {
+			l.Logger.Warn("locator rebuild", "err", err)
 		}
 	}
 }
