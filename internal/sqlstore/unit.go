@@ -392,10 +392,34 @@ func (db *DB) UnitsSignature(ctx context.Context) (string, error) {
 	return fmt.Sprintf("%d/%d", maxID, current), err
 }
 
-// CurrentShapes streams the current units that have a boundary, for building
-// the in-memory point index. It is not scoped: the index serves everybody.
-func (db *DB) CurrentShapes(ctx context.Context, fn func(UnitShape) error) error {
-	rows, err := db.read().query(ctx, "SELECT id, code, level, name_zh, name_en, boundary FROM units WHERE valid_to IS NULL AND boundary IS NOT NULL ORDER BY code")
+// ShapeFilter selects the shapes CurrentShapes streams: codes in [From,
+// To), either end open when empty, and of the levels given (any when none).
+type ShapeFilter struct {
+	From, To string
+	Levels   []wangge.Level
+}
+
+// CurrentShapes streams the current units that have a boundary, in code
+// order, for building the in-memory point index. It is not scoped: the
+// index serves everybody.
+func (db *DB) CurrentShapes(ctx context.Context, f ShapeFilter, fn func(UnitShape) error) error {
+	q := "SELECT id, code, level, name_zh, name_en, boundary FROM units WHERE valid_to IS NULL AND boundary IS NOT NULL"
+	var args []any
+	if f.From != "" {
+		q += " AND code >= ?"
+		args = append(args, f.From)
+	}
+	if f.To != "" {
+		q += " AND code < ?"
+		args = append(args, f.To)
+	}
+	if len(f.Levels) > 0 {
+		q += " AND level IN (?" + strings.Repeat(", ?", len(f.Levels)-1) + ")"
+		for _, l := range f.Levels {
+			args = append(args, string(l))
+		}
+	}
+	rows, err := db.read().query(ctx, q+" ORDER BY code", args...)
 	if err != nil {
 		return err
 	}
@@ -406,6 +430,30 @@ func (db *DB) CurrentShapes(ctx context.Context, fn func(UnitShape) error) error
 			return err
 		}
 		if err := fn(s); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// CurrentUnitKeys streams the id, code and level of every current unit
+// that has a boundary, in code order: what CurrentShapes would stream,
+// without the boundaries, so that a locator can tell which parts of the
+// tree changed for a fraction of the cost of reading them.
+func (db *DB) CurrentUnitKeys(ctx context.Context, fn func(id int64, code string, level wangge.Level) error) error {
+	rows, err := db.read().query(ctx, "SELECT id, code, level FROM units WHERE valid_to IS NULL AND boundary IS NOT NULL ORDER BY code")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var code string
+		var level wangge.Level
+		if err := rows.Scan(&id, &code, &level); err != nil {
+			return err
+		}
+		if err := fn(id, code, level); err != nil {
 			return err
 		}
 	}

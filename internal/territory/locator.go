@@ -1,6 +1,13 @@
 // Package territory answers "which units contain this point" from memory:
 // one spatial index per level of the tree, built from the current unit
 // boundaries and swapped atomically when they change.
+//
+// The indexes are kept in shards: one for the units at county level and
+// above (and any unit under no county), one for the units below each
+// county. A change rebuilds only the shards whose units changed, so an
+// edit to a grid of a province of a million grids rebuilds its county's
+// ten thousand, not everything, and a build never holds more than one
+// shard's garbage.
 package territory
 
 import (
@@ -8,6 +15,8 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,10 +37,31 @@ type Hit struct {
 }
 
 type snapshot struct {
-	levels []levelIndex // top level first
-	sig    string
-	built  time.Time
-	shapes int
+	top      *shard            // county level and above, and units under no county
+	counties map[string]*shard // county code → the units below it
+	sig      string
+	built    time.Time
+	shapes   int
+}
+
+// shard is the indexes of part of the tree, top level first, with a hash
+// of the IDs of the units it was built from: a shard whose units have the
+// same IDs is unchanged, since a revision gives a unit a new ID.
+type shard struct {
+	levels []levelIndex
+	sum    uint64
+}
+
+// idSum hashes IDs (FNV-1a over their bytes) after sorting them.
+func idSum(ids []int64) uint64 {
+	slices.Sort(ids)
+	h := uint64(14695981039346656037)
+	for _, id := range ids {
+		for k := 0; k < 64; k += 8 {
+			h = (h ^ uint64(byte(id>>k))) * 1099511628211
+		}
+	}
+	return h ^ uint64(len(ids))
 }
 
 // levelIndex answers for one level. The index's item IDs are positions in
@@ -83,22 +113,25 @@ func (b *levelBuild) add(s sqlstore.UnitShape, mp geo.MultiPolygon) {
 
 // Locator holds the current snapshot; lookups never block on a rebuild.
 type Locator struct {
-	db     *sqlstore.DB
-	cur    atomic.Pointer[snapshot]
-	mu     sync.Mutex // one rebuild at a time
-	poke   chan struct{}
-	Logger *slog.Logger
+	db   *sqlstore.DB
+	cur  atomic.Pointer[snapshot]
+	mu   sync.Mutex // one rebuild at a time
+	poke chan struct{}
+	// rebuilt is how many shards the last rebuild built (tests).
+	rebuilt int
+	Logger  *slog.Logger
 }
 
 // New returns a locator over db; call Rebuild before the first lookup.
 func New(db *sqlstore.DB) *Locator {
 	l := &Locator{db: db, Logger: slog.Default(), poke: make(chan struct{}, 1)}
-	l.cur.Store(&snapshot{})
+	l.cur.Store(&snapshot{counties: map[string]*shard{}})
 	return l
 }
 
-// Rebuild reads every current boundary and replaces the indexes, unless the
-// units have not changed since the last build (force rebuilds anyway).
+// Rebuild brings the indexes up to date with the current boundaries,
+// unless the units have not changed since the last build; force rebuilds
+// every shard.
 func (l *Locator) Rebuild(ctx context.Context, force bool) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -106,15 +139,103 @@ func (l *Locator) Rebuild(ctx context.Context, force bool) error {
 	if err != nil {
 		return fmt.Errorf("locator: %w", err)
 	}
-	if !force && sig == l.cur.Load().sig {
+	old := l.cur.Load()
+	if !force && sig == old.sig {
 		return nil
 	}
 	start := time.Now()
-	// Each shape is flattened into its level's builder as it is read, so
-	// that the parsed shapes of a million grids are never all held at once.
+	// Which units each shard holds now. In code order a county comes right
+	// before its subtree, so the county of a unit is the last county seen,
+	// if the unit lies under it.
+	top := []int64{}
+	counties := map[string][]int64{}
+	county, orphans := "", false
+	err = l.db.CurrentUnitKeys(ctx, func(id int64, code string, level wangge.Level) error {
+		switch {
+		case level == wangge.LevelCounty:
+			county = code
+			top = append(top, id)
+		case county != "" && wangge.InSubtree(code, county) && level.Rank() > wangge.LevelCounty.Rank():
+			counties[county] = append(counties[county], id)
+		default:
+			top = append(top, id)
+			orphans = orphans || level.Rank() > wangge.LevelCounty.Rank()
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("locator: %w", err)
+	}
+	snap := &snapshot{sig: sig, counties: make(map[string]*shard, len(counties))}
+	rebuilt := 0
+	keep := func(was *shard, ids []int64) bool {
+		return !force && was != nil && was.sum == idSum(ids)
+	}
+	if keep(old.top, top) {
+		snap.top = old.top
+	} else {
+		inTop := make(map[int64]bool, len(top))
+		for _, id := range top {
+			inTop[id] = true
+		}
+		// Normally the top shard is the units of county level and above,
+		// which an index finds; units under no county need a full look.
+		f := sqlstore.ShapeFilter{Levels: []wangge.Level{wangge.LevelProvince, wangge.LevelCity, wangge.LevelCounty}}
+		if orphans {
+			f.Levels = nil
+		}
+		if snap.top, err = l.build(ctx, f, func(s *sqlstore.UnitShape) bool { return inTop[s.ID] }, idSum(top)); err != nil {
+			return err
+		}
+		rebuilt++
+	}
+	codes := make([]string, 0, len(counties))
+	for c := range counties {
+		codes = append(codes, c)
+	}
+	sort.Strings(codes)
+	for _, c := range codes {
+		ids := counties[c]
+		if keep(old.counties[c], ids) {
+			snap.counties[c] = old.counties[c]
+			continue
+		}
+		// The county's own row, first in its range, is the top shard's.
+		notCounty := func(s *sqlstore.UnitShape) bool { return s.Code != c }
+		if snap.counties[c], err = l.build(ctx, sqlstore.ShapeFilter{From: c, To: wangge.CodeUpperBound(c)}, notCounty, idSum(ids)); err != nil {
+			return err
+		}
+		rebuilt++
+	}
+	held := snap.top.bytes()
+	snap.shapes = snap.top.size()
+	for _, sh := range snap.counties {
+		snap.shapes += sh.size()
+		held += sh.bytes()
+	}
+	snap.built = time.Now()
+	l.cur.Store(snap)
+	l.rebuilt = rebuilt
+	if rebuilt > 0 {
+		// A build leaves about as much garbage as the index it made (parsed
+		// shapes, the flattened copy, the sweep's buffers): return it to the
+		// system now rather than carry it until the heap doubles again.
+		debug.FreeOSMemory()
+	}
+	l.Logger.Info("locator built", "units", snap.shapes, "shards", 1+len(snap.counties), "rebuilt", rebuilt,
+		"held_mb", held>>20, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// build reads the shapes f selects that want accepts and indexes them by
+// level. Each shape is flattened into its level's builder as it is read,
+// so that the parsed shapes are never all held at once.
+func (l *Locator) build(ctx context.Context, f sqlstore.ShapeFilter, want func(s *sqlstore.UnitShape) bool, sum uint64) (*shard, error) {
 	builds := map[wangge.Level]*levelBuild{}
-	shapes := 0
-	err = l.db.CurrentShapes(ctx, func(s sqlstore.UnitShape) error {
+	err := l.db.CurrentShapes(ctx, f, func(s sqlstore.UnitShape) error {
+		if !want(&s) {
+			return nil
+		}
 		mp, err := geo.ParseGeometry([]byte(s.Boundary))
 		if err != nil {
 			// A stored boundary was validated on the way in; skip rather than
@@ -128,13 +249,12 @@ func (l *Locator) Rebuild(ctx context.Context, force bool) error {
 			builds[s.Level] = b
 		}
 		b.add(s, mp)
-		shapes++
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("locator: %w", err)
+		return nil, fmt.Errorf("locator: %w", err)
 	}
-	snap := &snapshot{sig: sig, built: time.Now(), shapes: shapes}
+	sh := &shard{sum: sum}
 	for _, lv := range wangge.Levels {
 		b := builds[lv]
 		if b == nil {
@@ -142,25 +262,58 @@ func (l *Locator) Rebuild(ctx context.Context, force bool) error {
 		}
 		delete(builds, lv) // the builder's buffers go as soon as the level is built
 		ix := b.ix.Build()
-		snap.levels = append(snap.levels, levelIndex{lv, ix, unitTable{ids: b.ids, ends: b.ends, text: b.text.String()}})
+		sh.levels = append(sh.levels, levelIndex{lv, ix, unitTable{ids: b.ids, ends: b.ends, text: b.text.String()}})
 	}
-	l.cur.Store(snap)
-	// The build leaves about as much garbage as the index it made (parsed
-	// shapes, the flattened copy, the sweep's buffers): return it to the
-	// system now rather than carry it until the heap doubles again.
-	debug.FreeOSMemory()
-	l.Logger.Info("locator built", "units", shapes, "levels", len(snap.levels), "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return sh, nil
+}
+
+func (sh *shard) size() int {
+	n := 0
+	for _, li := range sh.levels {
+		n += len(li.units.ids)
+	}
+	return n
+}
+
+// bytes is the memory the shard holds: its indexes and its unit tables.
+func (sh *shard) bytes() int {
+	n := 0
+	for _, li := range sh.levels {
+		n += li.ix.SizeBytes() + 8*cap(li.units.ids) + 4*cap(li.units.ends) + len(li.units.text)
+	}
+	return n
 }
 
 // Locate returns the chain of units containing p (WGS84), top level first.
 func (l *Locator) Locate(p geo.Point) []Hit {
 	snap := l.cur.Load()
-	out := make([]Hit, 0, len(snap.levels))
-	for _, li := range snap.levels {
+	if snap.top == nil {
+		return nil
+	}
+	out := make([]Hit, 0, 8)
+	var below *shard
+	for _, li := range snap.top.levels {
+		if i, ok := li.ix.Locate(p); ok {
+			h := li.units.hit(int(i), li.level)
+			out = append(out, h)
+			if h.Level == wangge.LevelCounty && below == nil {
+				below = snap.counties[h.Code]
+			}
+		}
+	}
+	if below == nil {
+		return out
+	}
+	fromTop := len(out)
+	for _, li := range below.levels {
 		if i, ok := li.ix.Locate(p); ok {
 			out = append(out, li.units.hit(int(i), li.level))
 		}
+	}
+	// A unit under no county lies below county level but was found in the
+	// top shard: put the chain back in level order.
+	if fromTop < len(out) && out[fromTop-1].Level.Rank() > out[fromTop].Level.Rank() {
+		sort.SliceStable(out, func(i, j int) bool { return out[i].Level.Rank() < out[j].Level.Rank() })
 	}
 	return out
 }

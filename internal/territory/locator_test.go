@@ -75,3 +75,73 @@ func TestLocatorChains(t *testing.T) {
 		}
 	})
 }
+
+// TestLocatorRebuildsChangedShards: after a grid is revised, a rebuild
+// builds only its county's shard, and finds the revised grid; a street
+// under no county is found too, in its place in the chain.
+func TestLocatorRebuildsChangedShards(t *testing.T) {
+	sqlstoretest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		p, err := gen.NewProvince(5, 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := wangge.NewContextWithUser(context.Background(), &wangge.User{Username: "system", Role: wangge.RoleAdmin})
+		if _, err := db.LoadUnits(admin, p.NumUnits(), p.Unit); err != nil {
+			t.Fatal(err)
+		}
+		loc := territory.New(db)
+		loc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if err := loc.Rebuild(admin, true); err != nil {
+			t.Fatal(err)
+		}
+		counties := p.Count(wangge.LevelCounty)
+		if got := territory.Rebuilt(loc); got != 1+counties {
+			t.Fatalf("first build built %d shards, want %d (the top and one a county)", got, 1+counties)
+		}
+		// Rename the grid under a point: a revision, a new version.
+		pt := p.GridPoint(7, 0.5, 0.5, 0.5)
+		before := loc.Locate(pt)
+		grid := before[len(before)-1]
+		name := "改名网格"
+		if _, err := db.ReviseUnit(admin, grid.Code, sqlstore.UnitRevision{NameZH: &name}); err != nil {
+			t.Fatal(err)
+		}
+		if err := loc.Rebuild(admin, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := territory.Rebuilt(loc); got != 1 {
+			t.Errorf("a grid's revision rebuilt %d shards, want 1", got)
+		}
+		after := loc.Locate(pt)
+		if len(after) != len(before) || after[len(after)-1].NameZH != "改名网格" || after[len(after)-1].ID == grid.ID {
+			t.Errorf("after the revision: %+v", after)
+		}
+		// A street drawn outside every county, under the province.
+		far := geo.Point{X: 140, Y: 40}
+		street := wangge.Unit{Code: before[0].Code + "999", ParentCode: before[0].Code, Level: wangge.LevelStreet, NameZH: "飞地街道",
+			Boundary: `{"type":"Polygon","coordinates":[[[139.9,39.9],[140.1,39.9],[140.1,40.1],[139.9,40.1],[139.9,39.9]]]}`, BBox: &[4]float64{139.9, 39.9, 140.1, 40.1}}
+		if err := db.CreateUnits(admin, []wangge.Unit{street}); err != nil {
+			t.Fatal(err)
+		}
+		if err := loc.Rebuild(admin, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := territory.Rebuilt(loc); got != 1 {
+			t.Errorf("a new street under no county rebuilt %d shards, want 1 (the top)", got)
+		}
+		if hits := loc.Locate(far); len(hits) != 1 || hits[0].Code != street.Code || hits[0].Level != wangge.LevelStreet {
+			t.Errorf("the street under no county: %+v", hits)
+		}
+		if n := loc.Len(); n != len(units(p))+1 {
+			t.Errorf("Len = %d, want %d", n, len(units(p))+1)
+		}
+	})
+}
+
+func units(p *gen.Province) []wangge.Unit {
+	out := make([]wangge.Unit, p.NumUnits())
+	for i := range out {
+		p.Unit(i, &out[i])
+	}
+	return out
+}
