@@ -251,6 +251,9 @@ func (db *DB) FindUnits(ctx context.Context, f wangge.UnitFilter) ([]*wangge.Uni
 	if f.Under != "" {
 		w.add("code >= ? AND code < ?", f.Under, wangge.CodeUpperBound(f.Under))
 	}
+	if b := f.BBox; b != nil {
+		w.add("min_lon <= ? AND max_lon >= ? AND min_lat <= ? AND max_lat >= ?", b[2], b[0], b[3], b[1])
+	}
 	if f.Q != "" {
 		w.add("name_zh LIKE ? ESCAPE '\\'", "%"+escapeLike(f.Q)+"%")
 	}
