@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
 	"github.com/wangge/wangge"
@@ -306,8 +307,11 @@ func TestProvinceMap(t *testing.T) {
 // cases are drawn, and the requests and bytes fetched by then and once the
 // page is quiet. WANGGE_MEASURE_MAP_BASELINE=DIR also serves an older
 // front end from DIR (web/static of another commit, checked out with git
-// archive) over the same database, and alternates the runs between the two.
-// WANGGE_MEASURE_MAP_RUNS sets the runs of each (3). It asserts nothing.
+// archive) over the same database, and alternates the runs between the two;
+// WANGGE_MEASURE_MAP_BASELINE_URL does so with a server already running
+// (an older binary, say, over a copy of the database at its schema).
+// WANGGE_MEASURE_MAP_RUNS sets the runs of each (3). The last run of each
+// leaves a screenshot in the temporary directory. It asserts nothing.
 func TestProvinceFirstPaint(t *testing.T) {
 	path := os.Getenv("WANGGE_MEASURE_PROVINCE")
 	if path == "" {
@@ -342,12 +346,24 @@ func TestProvinceFirstPaint(t *testing.T) {
 		t.Setenv("WANGGE_WEB_DIR", abs)
 		sites = append(sites, start("baseline "+dir))
 	}
+	if u := os.Getenv("WANGGE_MEASURE_MAP_BASELINE_URL"); u != "" {
+		sites = append(sites, &site{name: "baseline " + u, base: u})
+	}
 	runs := 3
 	if n, err := strconv.Atoi(os.Getenv("WANGGE_MEASURE_MAP_RUNS")); err == nil && n > 0 {
 		runs = n
 	}
+	// The page's fetches under way, for "quiet" (resource timings list a
+	// request only once it has ended).
+	const inflight = `(() => { let n = 0; window.__quietSince = performance.now(); const f = window.fetch
+		window.__inflight = () => n
+		window.fetch = (...a) => { n++; return f(...a).finally(() => { n--; window.__quietSince = performance.now() }) } })()`
 	for _, s := range sites {
 		s.desk = tab(t)
+		do(t, s.desk, "fetch counter", func(ctx context.Context, _ *chromedp.Target) (chromedp.Void, error) {
+			_, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{Source: inflight})
+			return chromedp.Void{}, err
+		})
 		do(t, s.desk, "viewport", chromedp.EmulateViewport(1600, 1000))
 		do(t, s.desk, "login",
 			chromedp.Navigate(s.base+"/"),
@@ -359,7 +375,7 @@ func TestProvinceFirstPaint(t *testing.T) {
 	}
 	for i := range runs {
 		for _, s := range sites {
-			sctx, cancel := context.WithTimeout(s.desk, 5*time.Minute)
+			sctx, cancel := context.WithTimeout(s.desk, 12*time.Minute)
 			err := chromedp.Do(sctx, chromedp.Navigate(s.base+"/#/dashboard"), chromedp.Reload())
 			if err == nil {
 				_, err = chromedp.Run(sctx, chromedp.Poll[bool](`document.body.dataset.points === '1'`, chromedp.WithPollingTimeout(5*time.Minute)))
@@ -368,10 +384,10 @@ func TestProvinceFirstPaint(t *testing.T) {
 				cancel()
 				t.Fatalf("%s: %v", s.name, err)
 			}
-			// Quiet: no request begun for three seconds (the old page
+			// Quiet: no fetch under way for three seconds (the old page
 			// fetches the grids after the points).
-			_, err = chromedp.Run(sctx, chromedp.Poll[bool](`(() => { const r = performance.getEntriesByType('resource'); return r.length > 0 && performance.now() - Math.max(...r.map(e => e.responseEnd)) > 3000 && r.every(e => e.responseEnd > 0) })()`,
-				chromedp.WithPollingTimeout(5*time.Minute), chromedp.WithPollingInterval(500*time.Millisecond)))
+			_, err = chromedp.Run(sctx, chromedp.Poll[bool](`window.__inflight() === 0 && performance.now() - window.__quietSince > 3000`,
+				chromedp.WithPollingTimeout(10*time.Minute), chromedp.WithPollingInterval(500*time.Millisecond)))
 			cancel()
 			if err != nil {
 				t.Fatalf("%s: quiet: %v", s.name, err)
@@ -388,6 +404,13 @@ func TestProvinceFirstPaint(t *testing.T) {
 					boundaries: api.filter(e => e.name.includes('/api/v1/boundaries')).length }
 			})()`)
 			s.runs = append(s.runs, m)
+			if i == runs-1 {
+				if shot, err := chromedp.Run(s.desk, chromedp.CaptureScreenshot()); err == nil {
+					p := filepath.Join(os.TempDir(), "wangge-province-"+strings.Fields(s.name)[0]+".png")
+					os.WriteFile(p, shot, 0o644)
+					t.Logf("%s: screenshot %s", s.name, p)
+				}
+			}
 			t.Logf("%s, run %d: first useful paint %.0f ms, cases drawn %.0f ms; by the paint %.0f requests %.0f kB, by the cases %.0f requests %.0f kB, when quiet %.0f requests (%.0f of boundaries) %.0f kB",
 				s.name, i+1, m["useful"], m["points"], m["reqUseful"], m["kbUseful"], m["reqPoints"], m["kbPoints"], m["reqAll"], m["boundaries"], m["kbAll"])
 		}
