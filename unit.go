@@ -1,6 +1,7 @@
 package wangge
 
 import (
+	"math"
 	"strings"
 	"time"
 )
@@ -174,10 +175,25 @@ type UnitFilter struct {
 	Under  string // any unit in this subtree
 	Q      string // name contains
 	AsOf   *time.Time
+	// BBox keeps the units whose bounding box meets this box (min lon, min
+	// lat, max lon, max lat, WGS84); units without a boundary drop out.
+	BBox *[4]float64
 	// WithBoundary includes each unit's GeoJSON boundary.
 	WithBoundary bool
 	Limit        int
 	Offset       int
+}
+
+// ValidBBox reports whether b is a box a filter can use: four finite
+// numbers, longitudes within ±180 and latitudes within ±90, each minimum
+// below its maximum.
+func ValidBBox(b [4]float64) bool {
+	for _, x := range b {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return b[0] >= -180 && b[2] <= 180 && b[1] >= -90 && b[3] <= 90 && b[0] < b[2] && b[1] < b[3]
 }
 
 // Page normalises limit and offset: limit 1..max, default def.

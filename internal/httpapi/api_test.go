@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/wangge/wangge"
+	"github.com/wangge/wangge/catalogue"
 	"github.com/wangge/wangge/internal/caseflow"
 	"github.com/wangge/wangge/internal/httpapi"
 	"github.com/wangge/wangge/internal/photo"
@@ -443,4 +444,70 @@ func TestHealthAndMetrics(t *testing.T) {
 			t.Errorf("metrics lack %s", want)
 		}
 	}
+}
+
+// TestMapBBox: the boundaries and the case points of a map's view, by a
+// box in WGS84; a bad box is refused naming the field.
+func TestMapBBox(t *testing.T) {
+	sqlstoretest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		e := newEnv(t, db)
+		var fc struct {
+			Features []struct{ Properties struct{ Code string } }
+			Total    int
+		}
+		codes := func() string {
+			var s []string
+			for _, f := range fc.Features {
+				s = append(s, f.Properties.Code)
+			}
+			return strings.Join(s, " ")
+		}
+		// Community 001 is 116.0–116.05, 002 is 116.05–116.1.
+		e.do("admin", "GET", "/api/v1/boundaries?level=grid&bbox=116.01,26.41,116.02,26.42", nil, 200, &fc)
+		if codes() != "360730100001001" || fc.Total != 1 {
+			t.Errorf("grids in the west box: %s (total %d)", codes(), fc.Total)
+		}
+		e.do("admin", "GET", "/api/v1/boundaries?bbox=116.06,26.41,116.07,26.42&under=360730100", nil, 200, &fc)
+		if codes() != "360730100 360730100002 360730100002001" {
+			t.Errorf("units of the street in the east box: %s", codes())
+		}
+		e.do("gw1", "GET", "/api/v1/boundaries?bbox=116.06,26.41,116.07,26.42", nil, 200, &fc)
+		if codes() != "" {
+			t.Errorf("a grid worker sees another grid in a box: %s", codes())
+		}
+
+		cat := catalogue.Default()
+		for i := range cat.Categories {
+			cat.Categories[i].Department = ""
+		}
+		for i := range cat.Items {
+			cat.Items[i].Department = ""
+		}
+		e.do("admin", "PUT", "/api/v1/catalogue", cat, 200, nil)
+		for _, lon := range []float64{116.02, 116.03, 116.07} {
+			e.do("admin", "POST", "/api/v1/cases", map[string]any{"category": "0101", "description": "路口暴露垃圾", "lat": 26.45, "lon": lon}, 201, nil)
+		}
+		// Open cases come from the server's memory, all of them from the
+		// database: the box applies to both.
+		for _, open := range []string{"true", "all"} {
+			var pts struct {
+				Total int
+				Rows  [][6]float64
+			}
+			e.do("admin", "GET", "/api/v1/web/points?open="+open+"&bbox=116.0,26.4,116.05,26.5", nil, 200, &pts)
+			if pts.Total != 2 || len(pts.Rows) != 2 || pts.Rows[0][2] > 116.05 || pts.Rows[1][2] > 116.05 {
+				t.Errorf("open=%s: points in the west half = %+v", open, pts)
+			}
+		}
+
+		for _, bad := range []string{"1,2,3", "116.1,26.4,116.0,26.5", "116,26.5,117,26.5", "a,b,c,d", "NaN,1,2,3", "0,0,1,Inf", "-200,0,1,1", "116,26,117,95", "1,2,3,4,5"} {
+			for _, path := range []string{"/api/v1/boundaries", "/api/v1/web/points"} {
+				var errBody apiError
+				e.do("admin", "GET", path+"?bbox="+bad, nil, 400, &errBody)
+				if errBody.Code != "invalid" || errBody.Fields["bbox"] == "" {
+					t.Errorf("%s?bbox=%s: %+v", path, bad, errBody)
+				}
+			}
+		}
+	})
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -231,6 +233,35 @@ func (s *Server) unitVersions(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// maxBoundaries bounds the units one answer of /api/v1/boundaries carries
+// (a map asks for the part of a level in view, page by page beyond this).
+const maxBoundaries = 1000
+
+// bboxParam reads an optional box "minLon,minLat,maxLon,maxLat" (WGS84).
+func bboxParam(r *http.Request, name string) (*[4]float64, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return nil, nil
+	}
+	parts := strings.Split(v, ",")
+	var b [4]float64
+	bad := wangge.FieldError(name, "four numbers minLon,minLat,maxLon,maxLat (WGS84), each minimum below its maximum")
+	if len(parts) != 4 {
+		return nil, bad
+	}
+	for i, p := range parts {
+		x, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil {
+			return nil, bad
+		}
+		b[i] = x
+	}
+	if !wangge.ValidBBox(b) {
+		return nil, bad
+	}
+	return &b, nil
+}
+
 func (s *Server) boundaries(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := wangge.UnitFilter{Level: wangge.Level(q.Get("level")), Under: q.Get("under"), WithBoundary: true}
@@ -238,11 +269,14 @@ func (s *Server) boundaries(w http.ResponseWriter, r *http.Request) error {
 		return wangge.FieldError("level", "unknown level")
 	}
 	var err error
+	if f.BBox, err = bboxParam(r, "bbox"); err != nil {
+		return err
+	}
 	if f.Limit, f.Offset, err = pageParams(r); err != nil {
 		return err
 	}
-	if f.Limit == 0 {
-		f.Limit = 1000
+	if f.Limit == 0 || f.Limit > maxBoundaries {
+		f.Limit = maxBoundaries
 	}
 	units, total, err := s.DB.FindUnits(r.Context(), f)
 	if err != nil {
@@ -257,8 +291,7 @@ func (s *Server) boundaries(w http.ResponseWriter, r *http.Request) error {
 			"code": u.Code, "level": u.Level, "name_zh": u.NameZH, "name_en": u.NameEN, "parent_code": u.ParentCode,
 			"households": u.Households, "population": u.Population, "type": u.Type}})
 	}
-	w.Header().Set("Content-Type", "application/geo+json")
-	writeJSON(w, 200, fc)
+	writeJSONGzip(w, r, fc) // a page of boundaries compresses about fourfold
 	return nil
 }
 

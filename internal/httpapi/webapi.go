@@ -110,6 +110,9 @@ func (s *Server) casePoints(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if f.BBox, err = bboxParam(r, "bbox"); err != nil {
+		return err
+	}
 	if f.Open != nil && *f.Open && !f.Mine && f.Channel == "" {
 		if recs, at, ok := s.openPoints(r); ok {
 			writeJSONGzip(w, r, pointsOf(recs, at, f, wangge.UserFromContext(r.Context())))
@@ -477,6 +480,7 @@ func pointsOf(recs []pointRec, at time.Time, f sqlstore.CaseFilter, me *wangge.U
 			(f.Category != "" && !strings.HasPrefix(p.Category, f.Category)) ||
 			(f.Department != 0 && p.Department != f.Department) ||
 			(f.Light != "" && p.Light != f.Light) ||
+			(f.BBox != nil && (p.Lon < f.BBox[0] || p.Lon > f.BBox[2] || p.Lat < f.BBox[1] || p.Lat > f.BBox[3])) ||
 			(len(f.Status) > 0 && !slices.Contains(f.Status, p.Status)) ||
 			(f.From != nil && p.Reported.Before(*f.From)) || (f.To != nil && !p.Reported.Before(*f.To)) {
 			continue

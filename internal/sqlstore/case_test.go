@@ -201,3 +201,50 @@ func TestCaseNumberUsesTheCounty(t *testing.T) {
 		}
 	})
 }
+
+// TestFindCasesInBBox: a box keeps the cases located in it, edges
+// included, and the count is of those (not the statistics' count of the
+// whole unit).
+func TestFindCasesInBBox(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedCases(t, db)
+		u, err := db.Unit(asAdmin(), "360730100001001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := func(lon, lat float64) int64 {
+			c := &wangge.Case{Status: wangge.StatusReported, Level: wangge.LevelGrid, UnitID: u.ID, UnitCode: u.Code, Category: "0101", Kind: wangge.KindEvent,
+				Channel: wangge.ChannelResident, Description: "路边垃圾堆积", Lon: lon, Lat: lat, CRS: "wgs84",
+				ReportedAt: testNow, StepStartedAt: testNow, StepLimit: time.Hour}
+			if _, err := db.CreateCase(asAdmin(), c, wangge.CaseEvent{At: testNow, Action: "report", To: wangge.StatusReported}); err != nil {
+				t.Fatal(err)
+			}
+			return c.ID
+		}
+		west, east := at(116.001, 26.401), at(116.019, 26.409)
+		at(116.5, 26.405)
+		for _, tt := range []struct {
+			name string
+			box  [4]float64
+			want []int64
+		}{
+			{"the west one", [4]float64{116.0, 26.4, 116.01, 26.41}, []int64{west}},
+			{"both, on the edges", [4]float64{116.001, 26.401, 116.019, 26.409}, []int64{east, west}},
+			{"none", [4]float64{117, 26, 118, 27}, nil},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				got, total, err := db.FindCases(asAdmin(), sqlstore.CaseFilter{Unit: "360730100001", BBox: &tt.box})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ids []int64
+				for _, c := range got {
+					ids = append(ids, c.ID)
+				}
+				if total != len(tt.want) || len(ids) != len(tt.want) || (len(ids) > 0 && (ids[0] != tt.want[0] || ids[len(ids)-1] != tt.want[len(tt.want)-1])) {
+					t.Errorf("got %v (total %d), want %v", ids, total, tt.want)
+				}
+			})
+		}
+	})
+}

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -160,5 +161,57 @@ func TestSetBoundaries(t *testing.T) {
 		}
 		_, err = db.SetBoundaries(as(&wangge.User{Role: wangge.RoleCadre, Units: []string{"360730"}}), in[:1])
 		mustCode(t, err, wangge.EFORBIDDEN)
+	})
+}
+
+// TestFindUnitsInBBox: a box keeps the units whose bounding box meets it,
+// touching counts, a unit without a boundary never does, and the box goes
+// with the other filters and the caller's scope.
+func TestFindUnitsInBBox(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedTree(t, db)
+		square := func(code string, level wangge.Level, x0, y0, x1, y1 float64) wangge.Unit {
+			b := fmt.Sprintf(`{"type":"MultiPolygon","coordinates":[[[[%[1]g,%[2]g],[%[3]g,%[2]g],[%[3]g,%[4]g],[%[1]g,%[4]g],[%[1]g,%[2]g]]]]}`, x0, y0, x1, y1)
+			return wangge.Unit{Code: code, Level: level, Boundary: b, BBox: &[4]float64{x0, y0, x1, y1}}
+		}
+		// Grids side by side along the longitudes, 0.01° wide; the third
+		// grid keeps no boundary.
+		if _, err := db.SetBoundaries(asAdmin(), []wangge.Unit{
+			square("360730100001", wangge.LevelCommunity, 116.00, 26.40, 116.02, 26.41),
+			square("360730100001001", wangge.LevelGrid, 116.00, 26.40, 116.01, 26.41),
+			square("360730100001002", wangge.LevelGrid, 116.01, 26.40, 116.02, 26.41),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		cadre := as(&wangge.User{ID: 8, Role: wangge.RoleCadre, Units: []string{"360730100002"}})
+		tests := []struct {
+			name string
+			ctx  context.Context
+			f    wangge.UnitFilter
+			want []string
+		}{
+			{"inside the first grid", asAdmin(), wangge.UnitFilter{Level: wangge.LevelGrid, BBox: &[4]float64{116.002, 26.402, 116.004, 26.404}}, []string{"360730100001001"}},
+			{"across both", asAdmin(), wangge.UnitFilter{Level: wangge.LevelGrid, BBox: &[4]float64{116.005, 26.0, 116.015, 27.0}}, []string{"360730100001001", "360730100001002"}},
+			{"touching an edge", asAdmin(), wangge.UnitFilter{Level: wangge.LevelGrid, BBox: &[4]float64{116.02, 26.41, 116.03, 26.42}}, []string{"360730100001002"}},
+			{"every level", asAdmin(), wangge.UnitFilter{BBox: &[4]float64{116.015, 26.405, 116.016, 26.406}}, []string{"360730100001", "360730100001002"}},
+			{"beside them", asAdmin(), wangge.UnitFilter{BBox: &[4]float64{116.021, 26.40, 116.03, 26.41}}, nil},
+			{"under a subtree", asAdmin(), wangge.UnitFilter{Under: "360730100001002", BBox: &[4]float64{115, 26, 117, 27}}, []string{"360730100001002"}},
+			{"out of scope", cadre, wangge.UnitFilter{BBox: &[4]float64{115, 26, 117, 27}}, nil},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, total, err := db.FindUnits(tt.ctx, tt.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var codes []string
+				for _, u := range got {
+					codes = append(codes, u.Code)
+				}
+				if diff := cmp.Diff(tt.want, codes); diff != "" || total != len(tt.want) {
+					t.Errorf("total %d; codes (-want +got):\n%s", total, diff)
+				}
+			})
+		}
 	})
 }

@@ -5,7 +5,9 @@ import {
   t, h, clear, api, name, langButton, loginView, currentUser, logout, homeOf, GRID_ROLES, fmtTime, pct, statusChip, lightOf,
   STATUSES, isOpen, errorText, toast, debounce, getLang, $
 } from './core.js'
-import { makeMap, Boundaries, Clusters, unitCounts, decodePoints, toMap } from './map.js'
+import {
+  makeMap, Boundaries, Clusters, Bubbles, unitCounts, decodePoints, toMap, unitFeature, bboxBounds, worldBounds, viewBox, wgsBox, worldX, worldY, LEVELS, CODE_LEN
+} from './map.js'
 import { lineChart, barChart } from './charts.js'
 import { casePage } from './casepage.js'
 
@@ -166,6 +168,13 @@ function statsQuery (f, extra) {
 
 // --- command centre ---
 
+// Above MAX_POINTS open cases in the scope, the map shows counts per unit
+// (from the statistics) instead of every case's point, and the points of
+// the view only once it holds no more than MAX_POINTS. A unit gets a count
+// when it is at least BUBBLE_PX across on screen.
+const MAX_POINTS = 5000
+const BUBBLE_PX = 64
+
 async function dashboard (main) {
   const f = loadFilters()
   const kpis = h('section', { class: 'kpis', id: 'kpis' })
@@ -187,26 +196,153 @@ async function dashboard (main) {
         h('div', { class: 'panel grow' }, h('h3', null, h('a', { href: '#/cases' }, t('cases.title'))), list))),
     charts)
 
-  // The map and its layers.
-  const map = makeMap(mapEl)
-  map.setView(toMap(26.475, 116.01), 12)
-  const bounds = new Boundaries(map, { onClick: p => { if (p.level !== 'county' && p.level !== 'street') { f.unit = p.code.slice(0, Math.min(p.code.length, 15)); localStorage.setItem('wangge.filters', JSON.stringify(f)); route() } } })
-  const clusters = new Clusters(map, { onClick: p => { location.hash = '#/case/' + p.id } })
+  // The map and its layers. The scope's root units (the filter's unit, or
+  // the user's) give the first view and the levels loaded whole: their
+  // children and grandchildren. Finer levels come for the view as the map
+  // zooms in (see Boundaries).
   let points = []
-  let fitted = false
-  const first = Promise.all(['county', 'street', 'community'].map(l => bounds.load(l))).then(() => {
-    const b = bounds.bounds()
-    if (b && !fitted) { map.fitBounds(b, { padding: [10, 10] }); fitted = true }
-  })
+  let pointsBox = null // the world box the points were fetched for; 'all': every one
+  let scopeOpen = 0 // open cases in the scope, from the KPIs
+  let counted = false // whether the map shows counts (or points of a view)
+  const countCache = new Map() // 'unit/depth' → promise of the stats groups
+  let layersGen = 0
+  let painted = false // the first useful paint is done
+  const countsWanted = () => !f.status && !f.light && scopeOpen > MAX_POINTS
+  const map = makeMap(mapEl)
+  // The figures and the list do not wait for the map.
+  const kpisP = loadKPIs().then(() => performance.mark('w-kpis'))
+  const listP = loadList().then(() => performance.mark('w-list'))
+  kpisP.catch(() => {}); listP.catch(() => {})
+  mapEl.wangge = { map }
   onLeave(() => map.remove())
+  const roots = await scopeOf(f)
+  const ranks = roots.map(u => LEVELS.indexOf(u.level)).filter(i => i >= 0)
+  const top = ranks.length ? LEVELS[Math.min(...ranks)] : 'county'
+  const ti = LEVELS.indexOf(top)
+  const boxes = roots.map(u => u.bbox).filter(Boolean)
+  const box = boxes.length ? [Math.min(...boxes.map(b => b[0])), Math.min(...boxes.map(b => b[1])), Math.max(...boxes.map(b => b[2])), Math.max(...boxes.map(b => b[3]))] : null
+  if (box) map.fitBounds(bboxBounds(box), { padding: [10, 10], animate: false })
+  else map.setView(toMap(35, 105), 5)
+  const scope = { roots: roots.length ? roots.map(u => u.code) : [''], top, bbox: box }
+  const bounds = new Boundaries(map, { scope, onClick: unitClick, onLoad: () => layersSoon() })
+  const clusters = new Clusters(map, { onClick: p => { location.hash = '#/case/' + p.id } })
+  const bubbles = new Bubbles(map, { onClick: b => zoomTo(b.code) })
+  Object.assign(mapEl.wangge, { bounds, clusters, bubbles, scope })
+  bounds.add(top, roots.filter(u => u.boundary).map(unitFeature), true)
+  const first = Promise.all(LEVELS.slice(ti + 1, ti + 3).map(l => bounds.load(l))).then(() => {
+    const b = bounds.bounds()
+    if (b && !box) map.fitBounds(b, { padding: [10, 10] })
+  })
 
-  async function loadPoints (fetched) {
+  // zoomTo shows a unit whole.
+  function zoomTo (code) {
+    const u = bounds.unit(code)
+    if (u) map.fitBounds(worldBounds(u.box), { padding: [20, 20] })
+  }
+  // A click on a community or below filters the page by it (its grid); on
+  // a larger unit, zooms to it.
+  function unitClick (p) {
+    if (LEVELS.indexOf(p.level) < LEVELS.indexOf('community')) { zoomTo(p.code); return }
+    f.unit = p.code.slice(0, Math.min(p.code.length, 15))
+    localStorage.setItem('wangge.filters', JSON.stringify(f))
+    route()
+  }
+
+  // What the map shows of the cases: with few open cases in the scope (or
+  // another status or light asked for), every case's point, as loaded
+  // once; with more than MAX_POINTS, counts per unit at the finest level
+  // whose units are BUBBLE_PX on screen, and the points of the view once
+  // the view holds no more than MAX_POINTS.
+
+  let allPoints = null // the promise of every case's points, once asked
+  async function loadPoints (fetched, box, gen) {
     const r = await fetched
+    if (gen !== layersGen) return
     points = decodePoints(r)
+    pointsBox = box
     clusters.set(points)
-    bounds.setCounts(unitCounts(points))
+    if (!counted) bounds.setCounts(unitCounts(points))
     truncated.textContent = r.truncated ? t('map.truncated', { n: r.rows.length }) : ''
   }
+
+  function bubbleLevel () {
+    const s = map.options.crs.scale(map.getZoom())
+    let b = Math.min(ti + 1, LEVELS.length - 1)
+    for (let i = b + 1; i < LEVELS.length; i++) {
+      const size = bounds.typical(LEVELS[i])
+      if (!size || size * s < BUBBLE_PX) break
+      b = i
+    }
+    return b
+  }
+
+  // countsOf asks the statistics for the open cases of the level's units
+  // in view: of the root's children or grandchildren in one question,
+  // below that the children of each parent in view.
+  function countsOf (b) {
+    const parents = b - 2 <= ti ? scope.roots : bounds.inView(LEVELS[b - 1]).map(u => u.feature.properties.code)
+    return Promise.all(parents.map(code => {
+      const key = code + '/' + CODE_LEN[LEVELS[b]]
+      if (!countCache.has(key)) {
+        const p = api('GET', '/api/v1/stats?' + statsQuery({ ...f, unit: code }, { group_by: 'unit', unit_depth: CODE_LEN[LEVELS[b]] })).then(r => r.groups || [])
+        p.catch(() => countCache.delete(key))
+        countCache.set(key, p)
+      }
+      return countCache.get(key)
+    })).then(lists => lists.flat())
+  }
+
+  // updateLayers brings the cases' layer in line with the view.
+  async function updateLayers () {
+    const gen = ++layersGen
+    if (!countsWanted()) {
+      bubbles.set([])
+      if (counted) { counted = false; allPoints = null }
+      if (!allPoints) {
+        allPoints = api('GET', '/api/v1/web/points?' + caseQuery(f))
+        allPoints.catch(() => { allPoints = null })
+      }
+      await loadPoints(allPoints, 'all', gen)
+      return
+    }
+    counted = true
+    allPoints = null
+    const b = bubbleLevel()
+    const groups = await countsOf(b)
+    if (gen !== layersGen) return
+    const counts = { _max: {} }
+    const items = []
+    const view = viewBox(map)
+    let inView = 0
+    for (const g of groups) {
+      if (!g.open) continue
+      const u = bounds.unit(g.key)
+      const level = LEVELS[b]
+      counts[g.key] = { open: g.open, red: g.red }
+      counts._max[level] = Math.max(counts._max[level] || 0, g.open)
+      if (!u) continue
+      const x = (u.box[0] + u.box[2]) / 2; const y = (u.box[1] + u.box[3]) / 2
+      if (u.box[0] <= view[2] && u.box[2] >= view[0] && u.box[1] <= view[3] && u.box[3] >= view[1]) inView += g.open
+      items.push({ code: g.key, name: name(g) || name(u.feature.properties), open: g.open, red: g.red, wx: x, wy: y })
+    }
+    bounds.setCounts(counts)
+    if (inView > MAX_POINTS) {
+      bubbles.set(items)
+      clusters.set([]); points = []; pointsBox = null
+      truncated.textContent = t('map.counts')
+      return
+    }
+    bubbles.set([])
+    truncated.textContent = ''
+    if (pointsBox && pointsBox !== 'all' && pointsBox[0] <= view[0] && pointsBox[1] <= view[1] && pointsBox[2] >= view[2] && pointsBox[3] >= view[3]) return
+    const pb = viewBox(map, 0.5)
+    const q = caseQuery(f)
+    q.set('bbox', wgsBox(pb).map(x => x.toFixed(6)).join(','))
+    pointsBox = null
+    await loadPoints(api('GET', '/api/v1/web/points?' + q), pb, gen)
+  }
+  const layersSoon = debounce(() => { if (painted) updateLayers().catch(e => { truncated.textContent = errorText(e) }) }, 200, 1000)
+  map.on('moveend', layersSoon)
 
   async function loadKPIs () {
     const range = periodRange(f.period)
@@ -216,6 +352,9 @@ async function dashboard (main) {
       api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(range.from), to: day(range.to) })),
       api('GET', '/api/v1/stats?' + statsQuery(f, { from: day(today.from), to: day(today.to) }))
     ])
+    const wasCounted = countsWanted()
+    scopeOpen = all.open
+    if (painted && wasCounted !== countsWanted()) layersSoon()
     const card = (key, value, sub, cls) => h('div', { class: 'kpi ' + (cls || ''), 'data-kpi': key }, h('div', { class: 'kpi-label' }, t(key)), h('div', { class: 'kpi-value' }, value), h('div', { class: 'kpi-sub' }, sub || ''))
     clear(kpis,
       card('kpi.today', String(todayStats.reported)),
@@ -259,24 +398,27 @@ async function dashboard (main) {
   }
 
   ctx.ready.then(() => clear(filters, filterBar(f, () => route())))
-  const refreshSoon = debounce(() => { loadKPIs().catch(() => {}); loadList().catch(() => {}) }, 1500)
+  const refreshSoon = debounce(() => { loadKPIs().catch(() => {}); loadList().catch(() => {}) }, 1500, 5000)
   async function refresh () {
-    // The first useful paint: boundaries, figures and the newest cases.
-    // The points of every open case follow (about a second per 10,000): on
-    // a small machine fetching them at once slows the first paint down.
-    await Promise.all([first.catch(() => {}).then(() => performance.mark('w-bounds')), loadKPIs().then(() => performance.mark('w-kpis')), loadList().then(() => performance.mark('w-list'))])
+    // The first useful paint: boundaries (the scope's two levels below its
+    // root), figures and the newest cases. The cases on the map follow:
+    // on a small machine fetching them at once slows the first paint down.
+    await Promise.all([first.catch(() => {}).then(() => performance.mark('w-bounds')), kpisP, listP])
     performance.mark('wangge-useful')
+    painted = true
     document.body.dataset.ready = '1'
-    const fetched = api('GET', '/api/v1/web/points?' + caseQuery(f))
-    fetched.catch(() => {})
     await new Promise(resolve => requestAnimationFrame(() => setTimeout(resolve)))
-    await loadPoints(fetched).then(() => { performance.mark('wangge-points'); document.body.dataset.points = '1' }, e => { truncated.textContent = errorText(e) })
-    // The finer levels last: 181 grids and 1,623 micro-grids.
-    Promise.all([bounds.load('grid'), bounds.load('micro_grid')]).catch(() => {})
+    bounds.fetching = true
+    bounds.update()
+    await updateLayers().catch(e => { truncated.textContent = errorText(e) })
+    await bounds.idle()
+    await updateLayers().catch(e => { truncated.textContent = errorText(e) })
+    performance.mark('wangge-points')
+    document.body.dataset.points = '1'
     loadCharts().catch(e => charts.append(h('p', { class: 'form-error' }, errorText(e))))
   }
 
-  // The live feed.
+  // The live feed: a case's point moves with it; counts are asked again.
   const es = new EventSource('/api/v1/stream')
   es.onopen = () => { feedState.textContent = '● ' + t('feed.connected'); feedState.className = 'muted small ok' }
   es.onerror = () => { feedState.textContent = '○ ' + t('feed.disconnected'); feedState.className = 'muted small bad' }
@@ -286,15 +428,31 @@ async function dashboard (main) {
     feed.prepend(h('li', null, h('a', { href: '#/case/' + c.id },
       h('time', null, fmtTime(c.updated_at).slice(-5)), ' ', c.number, ' ', h('b', null, t('action.' + e.action)), ' → ', t('status.' + c.status))))
     while (feed.children.length > 50) feed.lastChild.remove()
-    const i = points.findIndex(p => p.id === c.id)
-    const p = { id: c.id, lat: c.lat, lon: c.lon, ll: toMap(c.lat, c.lon), unit: c.unit_code, light: c.light, status: c.status, open: isOpen(c.status) }
-    if (i >= 0) points[i] = p; else points.push(p)
-    clustersSoon()
+    if (pointsBox) {
+      const i = points.findIndex(p => p.id === c.id)
+      const p = { id: c.id, lat: c.lat, lon: c.lon, ll: toMap(c.lat, c.lon), unit: c.unit_code, light: c.light, status: c.status, open: isOpen(c.status) }
+      const x = worldX(p.ll[1]); const y = worldY(p.ll[0])
+      if (i >= 0) points[i] = p
+      else if (pointsBox === 'all' || (x >= pointsBox[0] && x <= pointsBox[2] && y >= pointsBox[1] && y <= pointsBox[3])) points.push(p)
+      clustersSoon()
+    }
+    if (counted) countsSoon()
     refreshSoon()
   })
-  const clustersSoon = debounce(() => { clusters.set(points); bounds.setCounts(unitCounts(points)) }, 500)
+  const clustersSoon = debounce(() => { clusters.set(points); if (!counted) bounds.setCounts(unitCounts(points)) }, 500, 2000)
+  const countsSoon = debounce(() => { countCache.clear(); layersSoon() }, 1500, 5000)
   onLeave(() => es.close())
   await refresh()
+}
+
+// scopeOf returns the root units of the command centre's map, with their
+// boundaries and boxes: the filter's unit, else the user's units, else
+// (an administrator of everything) the first unit of the tree.
+async function scopeOf (f) {
+  let codes = f.unit ? [f.unit] : (ctx.user.units || [])
+  if (!codes.length) codes = (await api('GET', '/api/v1/units?limit=1')).items.map(u => u.code)
+  const units = await Promise.all(codes.map(c => api('GET', '/api/v1/units/' + encodeURIComponent(c)).catch(() => null)))
+  return units.filter(Boolean)
 }
 
 function caseRow (c) {

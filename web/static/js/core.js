@@ -318,10 +318,18 @@ export function loginView (root, done, opts = {}) {
   clear(root, h('div', { class: 'login-wrap' }, h('div', { class: 'login-lang' }, langButton()), form))
 }
 
-// debounce delays fn until calls stop for ms.
-export function debounce (fn, ms) {
+// debounce delays fn until calls stop for ms, but no longer than maxWait
+// after the first call it delays: under a steady stream of calls (the live
+// feed's events) it still runs every maxWait.
+export function debounce (fn, ms, maxWait = Infinity) {
   let timer
-  return (...a) => { clearTimeout(timer); timer = setTimeout(() => fn(...a), ms) }
+  let first = 0
+  return (...a) => {
+    const now = Date.now()
+    if (!first) first = now
+    clearTimeout(timer)
+    timer = setTimeout(() => { first = 0; fn(...a) }, Math.max(0, Math.min(ms, first + maxWait - now)))
+  }
 }
 
 // uuid is an idempotency key for a report.

@@ -177,6 +177,7 @@ export const DICT = {
   'map.open_n': ['在办 {open}，超期 {red}', '{open} open, {red} overdue'],
   'map.truncated': ['点位过多，仅显示最新 {n} 个', 'Too many points: the newest {n} shown'],
   'map.legend': ['颜色：在办案件数；红框：有超期', 'Fill: open cases; red outline: overdue'],
+  'map.counts': ['在办案件较多：按单位显示数量（红色为超期），放大后显示案件点位', 'Many open cases: counts by unit (red: overdue); zoom in to see the cases'],
   'map.here': ['定位中…', 'Locating…'],
 
   'feed.title': ['实时动态', 'Live feed'],

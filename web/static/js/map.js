@@ -92,11 +92,13 @@ export function makeMap (el, opts = {}) {
   return map
 }
 
-export const LEVELS = ['county', 'street', 'community', 'grid', 'micro_grid']
-const CODE_LEN = { county: 6, street: 9, community: 12, grid: 15, micro_grid: 18 }
+export const LEVELS = ['province', 'city', 'county', 'street', 'community', 'grid', 'micro_grid']
+export const CODE_LEN = { province: 2, city: 4, county: 6, street: 9, community: 12, grid: 15, micro_grid: 18 }
 const TIP_LEVELS = ['community', 'grid', 'micro_grid']
 const outline = (weight, color) => Object.freeze({ weight, color, fillOpacity: 0, opacity: 0.9 })
 const OUTLINE = {
+  province: outline(3.5, '#12355e'),
+  city: outline(3.2, '#163f70'),
   county: outline(3, '#1d4e89'),
   street: outline(2.5, '#2a6fb0'),
   community: outline(1.6, '#3b82c4'),
@@ -105,12 +107,14 @@ const OUTLINE = {
   other: outline(1, '#888')
 }
 
-// fetchBoundaries loads every unit of a level (in pages of 1,000).
-export async function fetchBoundaries (level, under, path = '/api/v1/boundaries') {
+// fetchBoundaries loads every unit of a level (in pages of 1,000), under a
+// unit and within a box (minLon,minLat,maxLon,maxLat, WGS84) if given.
+export async function fetchBoundaries (level, under, path = '/api/v1/boundaries', bbox) {
   const out = []
   for (let offset = 0; ; offset += 1000) {
     const q = new URLSearchParams({ level, limit: 1000, offset })
     if (under) q.set('under', under)
+    if (bbox) q.set('bbox', bbox.map(x => x.toFixed(6)).join(','))
     const fc = await api('GET', path + '?' + q)
     for (const f of fc.features) { shiftGeometry(f.geometry); out.push(f) }
     if (fc.features.length < 1000 || out.length >= fc.total || path !== '/api/v1/boundaries') break
@@ -127,15 +131,15 @@ export async function fetchBoundaries (level, under, path = '/api/v1/boundaries'
 // each zoom, which was most of the stall of a zoom.
 const MAX_LAT = 85.0511287798
 
-function worldX (lon) { return 0.5 + lon / 360 }
+export function worldX (lon) { return 0.5 + lon / 360 }
 
-function worldY (lat) {
+export function worldY (lat) {
   const s = Math.sin(Math.max(-MAX_LAT, Math.min(MAX_LAT, lat)) * Math.PI / 180)
   return 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI)
 }
 
 // fromWorld returns the [lat, lon] of a world position.
-function fromWorld (x, y) {
+export function fromWorld (x, y) {
   return [(2 * Math.atan(Math.exp((0.5 - y) * 2 * Math.PI)) - Math.PI / 2) * 180 / Math.PI, (x - 0.5) * 360]
 }
 
@@ -374,35 +378,155 @@ function inside (u, x, y) {
   return in_
 }
 
+// How large a level's typical unit (the median of the longer sides of its
+// units' boxes) must be on screen, in px: the finest level drawn has units
+// of DRAW_PX at least; a level's children are fetched for the view once its
+// units reach SPLIT_PX (or, once the children's size is known, when they
+// are nearly large enough to draw). Beyond MAX_TILES tiles for one view
+// the fetch waits for a closer zoom.
+const DRAW_PX = 40
+const SPLIT_PX = 150
+const MAX_TILES = 16
+
+// unitFeature turns a unit of the API (with its boundary) into a feature.
+export function unitFeature (u) {
+  return {
+    type: 'Feature',
+    geometry: shiftGeometry(u.boundary),
+    properties: { code: u.code, level: u.level, name_zh: u.name_zh, name_en: u.name_en, parent_code: u.parent_code }
+  }
+}
+
+// bboxBounds is the map's bounds of a WGS84 box [minLon, minLat, maxLon, maxLat].
+export function bboxBounds (b) {
+  const corners = [toMap(b[1], b[0]), toMap(b[3], b[2]), toMap(b[1], b[2]), toMap(b[3], b[0])]
+  return L.latLngBounds(corners)
+}
+
+// worldBounds is the map's bounds of a world box [x0, y0, x1, y1].
+export function worldBounds (box) { return L.latLngBounds(fromWorld(box[0], box[3]), fromWorld(box[2], box[1])) }
+
+// viewBox is the world box the map shows, widened by pad times its size on
+// every side.
+export function viewBox (map, pad = 0) {
+  const b = map.getPixelBounds()
+  const s = map.options.crs.scale(map.getZoom())
+  const w = (b.max.x - b.min.x) * pad; const hh = (b.max.y - b.min.y) * pad
+  return [(b.min.x - w) / s, (b.min.y - hh) / s, (b.max.x + w) / s, (b.max.y + hh) / s]
+}
+
+// wgsBox is the WGS84 box [minLon, minLat, maxLon, maxLat] around a world
+// box (widened by the GCJ-02 shift when the map is drawn in it).
+export function wgsBox (box) {
+  const [n, w] = fromWorld(box[0], box[1])
+  const [so, e] = fromWorld(box[2], box[3])
+  const m = gcj ? 0.01 : 0
+  return [Math.max(-180, w - m), Math.max(-85, so - m), Math.min(180, e + m), Math.min(85, n + m)]
+}
+
+function meets (a, b) { return a[0] <= b[2] && a[2] >= b[0] && a[1] <= b[3] && a[3] >= b[1] }
+
 // Boundaries draws units at every level on one canvas, showing the levels
 // that suit the zoom, and colours them by the case counts given. Only the
 // units in view are drawn, from geometry projected once.
+//
+// Given a scope ({ roots: unit codes, top: their level, bbox: WGS84 }),
+// it chooses the levels by the size of their units on screen, and fetches
+// the levels below the ones loaded (load) for the part of the map in view
+// only, in tiles of a grid fixed per level, each fetched once.
 export class Boundaries {
-  constructor (map, { onClick, path, under } = {}) {
+  constructor (map, { onClick, path, under, scope, onLoad } = {}) {
     this.map = map
     this.data = {} // level → promise of its FeatureCollection
     this.units = {} // level → [{ feature, rings, box, style }], once compiled
+    this.byCode = new Map() // code → unit, every level
+    this.sizes = {} // level → typical size in world units (undefined: to work out)
+    this.tiles = new Map() // 'level/zoom/x/y' → promise
+    this.tileZoom = {} // level → zoom of its tile grid, fixed when first used
+    this.full = {} // level → loaded for the whole scope
     this.shown = []
     this.counts = null
     this.onClick = onClick
+    this.onLoad = onLoad
     this.path = path
     this.under = under
+    this.scope = scope
+    this.fetching = false // fetch by view (turned on once the first paint is done)
+    if (scope) {
+      this.top = Math.max(0, LEVELS.indexOf(scope.top))
+      if (scope.bbox) {
+        const [a, b] = [toMap(scope.bbox[3], scope.bbox[0]), toMap(scope.bbox[1], scope.bbox[2])]
+        const m = gcj ? 0.01 : 0
+        this.box = [worldX(a[1] - m), worldY(a[0] + m), worldX(b[1] + m), worldY(b[0] - m)]
+      }
+    }
     this.sheet = scenes(map)
     map.on('zoomend', () => this.update())
+    if (scope) map.on('moveend', () => this.update())
     this.sheet.add(this)
   }
 
-  // load fetches a level; the first call for a level draws it.
+  // load fetches a level (under each root of the scope); the first call
+  // for a level draws it.
   load (level) {
     if (!this.data[level]) {
-      this.data[level] = fetchBoundaries(level, this.under, this.path).then(async fc => {
-        this.units[level] = await compile(fc)
-        this.restyle([level])
-        this.update()
+      const unders = this.scope ? this.scope.roots : [this.under]
+      this.data[level] = Promise.all(unders.map(u => fetchBoundaries(level, u, this.path))).then(async fcs => {
+        const fc = { type: 'FeatureCollection', features: fcs.flatMap(fc => fc.features) }
+        await this.add(level, fc.features)
+        this.full[level] = true
         return fc
       })
     }
     return this.data[level]
+  }
+
+  // add draws the features of a level not drawn yet.
+  async add (level, features, full) {
+    const compiled = await compile({ features: features.filter(f => !this.byCode.has(f.properties?.code)) })
+    const list = this.units[level] || (this.units[level] = [])
+    for (const u of compiled) {
+      const code = u.feature.properties?.code
+      if (code) {
+        if (this.byCode.has(code)) continue
+        this.byCode.set(code, u)
+      }
+      u.filled = this.style(u.feature)
+      list.push(u)
+    }
+    if (full) this.full[level] = true
+    this.sizes[level] = undefined
+    this.update()
+    this.onLoad?.(level)
+  }
+
+  unit (code) { return this.byCode.get(code) }
+
+  // typical is the median of the longer sides of a level's units' boxes,
+  // in world units (0 when none is loaded).
+  typical (level) {
+    if (this.sizes[level] === undefined) {
+      const us = this.units[level]
+      if (!us?.length) return 0
+      const v = us.map(({ box }) => Math.max(box[2] - box[0], box[3] - box[1])).sort((a, b) => a - b)
+      this.sizes[level] = v[v.length >> 1]
+    }
+    return this.sizes[level]
+  }
+
+  // inView lists the loaded units of a level whose box meets the view.
+  inView (level, pad = 0) {
+    const v = viewBox(this.map, pad)
+    return (this.units[level] || []).filter(u => meets(u.box, v))
+  }
+
+  // idle resolves when every fetch begun has ended.
+  async idle () {
+    for (;;) {
+      const all = [...Object.values(this.data), ...this.tiles.values()]
+      await Promise.allSettled(all)
+      if (all.length === this.tiles.size + Object.keys(this.data).length) return
+    }
   }
 
   tip (f) {
@@ -412,23 +536,35 @@ export class Boundaries {
   }
 
   bounds () {
-    for (const l of ['community', 'grid', 'street', 'county']) {
+    for (const l of ['community', 'grid', 'street', 'county', 'city', 'province']) {
       const units = this.units[l]
       if (!units || !units.length) continue
       let x0 = Infinity; let y0 = Infinity; let x1 = -Infinity; let y1 = -Infinity
       for (const { box } of units) {
         x0 = Math.min(x0, box[0]); y0 = Math.min(y0, box[1]); x1 = Math.max(x1, box[2]); y1 = Math.max(y1, box[3])
       }
-      return L.latLngBounds(fromWorld(x0, y1), fromWorld(x1, y0))
+      return worldBounds([x0, y0, x1, y1])
     }
     return null
   }
 
-  // visible decides which levels to draw at a zoom.
+  // visible decides which levels to draw at a zoom: with a scope, the
+  // finest whose units are DRAW_PX on screen and the two above it (not
+  // above the scope); otherwise by zoom, as for one county.
   visible (z) {
-    if (z >= 15) return ['community', 'grid', 'micro_grid']
-    if (z >= 13.5) return ['street', 'community', 'grid']
-    return ['county', 'street', 'community']
+    if (!this.scope) {
+      if (z >= 15) return ['community', 'grid', 'micro_grid']
+      if (z >= 13.5) return ['street', 'community', 'grid']
+      return ['county', 'street', 'community']
+    }
+    const s = this.map.options.crs.scale(z)
+    let fine = this.top
+    for (let i = this.top + 1; i < LEVELS.length; i++) {
+      const size = this.typical(LEVELS[i])
+      if (!size || size * s < DRAW_PX) break
+      fine = i
+    }
+    return LEVELS.slice(Math.max(this.top, fine - 2), fine + 1)
   }
 
   // update picks the levels for the zoom; the canvas paints them when the
@@ -436,9 +572,51 @@ export class Boundaries {
   update () {
     const want = this.visible(this.map.getZoom())
     this.shown = LEVELS.filter(l => want.includes(l) && this.units[l])
-    const fill = want.includes('micro_grid') ? 'micro_grid' : want.includes('grid') ? 'grid' : 'community'
-    this.fillLevel = fill
+    this.fillLevel = want[want.length - 1]
+    if (this.scope && this.fetching) this.fetchView()
     this.sheet.redraw()
+  }
+
+  // fetchView fetches, for the view, each level below those loaded whole
+  // whose parents are large enough on screen to be split.
+  fetchView () {
+    const s = this.map.options.crs.scale(this.map.getZoom())
+    for (let i = this.top + 1; i < LEVELS.length; i++) {
+      const level = LEVELS[i]
+      if (this.full[level]) continue
+      const parent = this.typical(LEVELS[i - 1])
+      if (!parent) return
+      const size = this.typical(level)
+      if (size ? size * s < 0.75 * DRAW_PX : parent * s < SPLIT_PX) return
+      this.fetchTiles(level, parent)
+    }
+  }
+
+  // fetchTiles fetches the tiles of a level that the view (and a fifth of
+  // it around) covers within the scope. A level's tiles are about two to
+  // four of its parents across.
+  fetchTiles (level, parent) {
+    let k = this.tileZoom[level]
+    if (k === undefined) k = this.tileZoom[level] = Math.max(0, Math.floor(-Math.log2(2 * parent)))
+    const size = Math.pow(2, -k)
+    let [x0, y0, x1, y1] = viewBox(this.map, 0.2)
+    if (this.box) {
+      x0 = Math.max(x0, this.box[0]); y0 = Math.max(y0, this.box[1]); x1 = Math.min(x1, this.box[2]); y1 = Math.min(y1, this.box[3])
+    }
+    if (x0 >= x1 || y0 >= y1) return
+    const tx0 = Math.floor(x0 / size); const tx1 = Math.floor(x1 / size)
+    const ty0 = Math.floor(y0 / size); const ty1 = Math.floor(y1 / size)
+    if ((tx1 - tx0 + 1) * (ty1 - ty0 + 1) > MAX_TILES) return
+    for (let tx = tx0; tx <= tx1; tx++) {
+      for (let ty = ty0; ty <= ty1; ty++) {
+        const key = level + '/' + k + '/' + tx + '/' + ty
+        if (this.tiles.has(key)) continue
+        const bbox = wgsBox([tx * size, ty * size, (tx + 1) * size, (ty + 1) * size])
+        this.tiles.set(key, Promise.all(this.scope.roots.map(u => fetchBoundaries(level, u, this.path, bbox)))
+          .then(fcs => this.add(level, fcs.flatMap(fc => fc.features)))
+          .catch(() => { this.tiles.delete(key) })) // tried again at the next move
+      }
+    }
   }
 
   setCounts (counts) { this.counts = counts; this.restyle() }
@@ -506,17 +684,89 @@ export class Boundaries {
     }
   }
 
-  // hit finds the unit at w, the finest level shown first.
+  // hit finds the unit at w, the finest level shown first. Units below
+  // the scope's top (or, without one, communities and below) are named.
   hit (w) {
     for (let i = this.shown.length - 1; i >= 0; i--) {
       const level = this.shown[i]
+      const named = this.scope ? LEVELS.indexOf(level) > this.top : TIP_LEVELS.includes(level)
       for (const u of this.units[level]) {
         if (!inside(u, w.x, w.y)) continue
         return {
-          tip: TIP_LEVELS.includes(level) ? () => this.tip(u.feature) : null,
+          tip: named ? () => this.tip(u.feature) : null,
           click: this.onClick ? e => this.onClick(u.feature.properties, e) : null
         }
       }
+    }
+    return null
+  }
+}
+
+// Bubbles draws, for when there are too many cases to draw one by one, a
+// disc per unit with its open cases at the middle of the unit's box, and
+// beside it a red badge with the overdue ones. set takes the discs:
+// [{ code, name, open, red, wx, wy }] (world position); a click on one
+// calls onClick with it.
+export class Bubbles {
+  constructor (map, { onClick } = {}) {
+    this.map = map
+    this.items = []
+    this.drawn = []
+    this.onClick = onClick
+    this.sheet = scenes(map)
+    this.sheet.add(this)
+  }
+
+  set (items) { this.items = items; this.sheet.redraw() }
+
+  paint (ctx, v) {
+    if (!v.hole) this.drawn = []
+    if (!this.items.length) return
+    const font = this.font || (this.font = getComputedStyle(this.map.getContainer()).fontFamily || 'sans-serif')
+    ctx.textAlign = 'center'
+    ctx.textBaseline = 'middle'
+    const m = 40 / v.s
+    for (const b of this.items) {
+      if (outside(v, b.wx, b.wy, b.wx, b.wy, m)) continue
+      const x = b.wx * v.s - v.ox; const y = b.wy * v.s - v.oy
+      const label = String(b.open)
+      const r = 12 + 3 * label.length
+      ctx.beginPath()
+      ctx.arc(x, y + 1, r + 1.5, 0, 2 * Math.PI)
+      ctx.fillStyle = 'rgba(0,0,0,.15)'
+      ctx.fill()
+      ctx.beginPath()
+      ctx.arc(x, y, r - 1.5, 0, 2 * Math.PI)
+      ctx.fillStyle = 'rgba(42,111,176,.92)'
+      ctx.fill()
+      ctx.lineWidth = 3
+      ctx.strokeStyle = 'rgba(255,255,255,.9)'
+      ctx.stroke()
+      ctx.fillStyle = '#fff'
+      ctx.font = '700 12px ' + font
+      ctx.fillText(label, x, y + 0.5)
+      if (b.red) {
+        const bx = x + r * 0.75; const by = y - r * 0.75; const br = 7 + 2.5 * String(b.red).length
+        ctx.beginPath()
+        ctx.arc(bx, by, br, 0, 2 * Math.PI)
+        ctx.fillStyle = COLOUR[3]
+        ctx.fill()
+        ctx.lineWidth = 1.5
+        ctx.stroke()
+        ctx.fillStyle = '#fff'
+        ctx.font = '700 10px ' + font
+        ctx.fillText(String(b.red), bx, by + 0.5)
+      }
+      this.drawn.push({ b, r })
+    }
+  }
+
+  hit (w) {
+    for (let i = this.drawn.length - 1; i >= 0; i--) {
+      const { b, r } = this.drawn[i]
+      const dx = (b.wx - w.x) * w.s; const dy = (b.wy - w.y) * w.s
+      if (dx * dx + dy * dy > (r + 6) * (r + 6)) continue
+      return { click: this.onClick ? () => this.onClick(b) : null, tip: () => b.name + ' — ' + t('map.open_n', { open: b.open, red: b.red }) }
     }
     return null
   }
