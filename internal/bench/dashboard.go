@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -30,8 +31,8 @@ func (o *DashboardOptions) Validate() error {
 }
 
 // dashboardCall is one request the command centre makes when it opens or
-// refreshes (web/static/js/console.js): the KPI cards, the charts, the case
-// list and the map's points.
+// refreshes (web/static/js/console.js): the KPI cards, the charts and the
+// case list; the map's requests depend on the view (mapCalls).
 type dashboardCall struct {
 	name  string
 	query func(unit string, now time.Time) string
@@ -59,9 +60,65 @@ var dashboardCalls = []dashboardCall{
 	{"case list: open, newest", func(u string, _ time.Time) string {
 		return "/api/v1/cases?" + unitQuery(u, url.Values{"open": {"true"}, "limit": {"30"}})
 	}},
-	{"map: open case points", func(u string, _ time.Time) string {
-		return "/api/v1/web/points?" + unitQuery(u, url.Values{"open": {"true"}})
-	}},
+}
+
+// maxPoints is the console's MAX_POINTS: above it the map draws counts per
+// unit, and points only of a view that holds no more.
+const maxPoints = 5000
+
+// dashView is a view of the command centre: the unit its figures are of
+// ("" for the whole territory) and the unit its map starts from (the first
+// unit of the tree for the whole territory, as the console takes it).
+type dashView struct {
+	unit string
+	root *wangge.Unit
+}
+
+// mapCalls are the map's first requests in a view: the boundaries of the
+// two levels below the root (a page of each), then either the points of
+// every open case or, above maxPoints, counts per unit of the lower level,
+// and the points of a box the size of street (box) once zoomed in.
+func (t *Target) mapCalls(ctx context.Context, c *http.Client, v dashView, open int, box *[4]float64) ([]dashboardCall, error) {
+	var calls []dashboardCall
+	if v.root == nil {
+		return nil, nil
+	}
+	var lower *wangge.Unit
+	for _, l := range wangge.Levels[min(v.root.Level.Rank()+1, len(wangge.Levels)):] {
+		if len(calls) == 2 {
+			break
+		}
+		var page struct {
+			Items []wangge.Unit `json:"items"`
+		}
+		q := url.Values{"level": {string(l)}, "under": {v.root.Code}, "limit": {"1"}}
+		if err := t.getJSON(ctx, c, "/api/v1/units?"+q.Encode(), &page); err != nil {
+			return nil, err
+		}
+		if len(page.Items) == 0 {
+			continue
+		}
+		lower = &page.Items[0]
+		path := "/api/v1/boundaries?" + url.Values{"level": {string(l)}, "under": {v.root.Code}, "limit": {"1000"}}.Encode()
+		calls = append(calls, dashboardCall{"map: boundaries of the " + string(l) + " level", func(string, time.Time) string { return path }})
+	}
+	if open <= maxPoints || lower == nil {
+		calls = append(calls, dashboardCall{"map: open case points", func(u string, _ time.Time) string {
+			return "/api/v1/web/points?" + unitQuery(u, url.Values{"open": {"true"}})
+		}})
+		return calls, nil
+	}
+	depth := strconv.Itoa(len(lower.Code))
+	calls = append(calls, dashboardCall{"map: open cases per " + string(lower.Level), func(string, time.Time) string {
+		return "/api/v1/stats?" + url.Values{"unit": {v.root.Code}, "group_by": {"unit"}, "unit_depth": {depth}}.Encode()
+	}})
+	if box != nil {
+		bbox := fmt.Sprintf("%.6f,%.6f,%.6f,%.6f", box[0], box[1], box[2], box[3])
+		calls = append(calls, dashboardCall{"map: open case points of a street's box", func(u string, _ time.Time) string {
+			return "/api/v1/web/points?" + unitQuery(u, url.Values{"open": {"true"}, "bbox": {bbox}})
+		}})
+	}
+	return calls, nil
 }
 
 func unitQuery(unit string, v url.Values) string {
@@ -103,12 +160,25 @@ func Dashboard(ctx context.Context, t *Target, o DashboardOptions) (*Result, err
 	var allErrs int64
 	var firstErr string
 	start := time.Now()
-	for _, u := range units {
+	views, box, err := t.resolveViews(ctx, c, units)
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range views {
+		u := v.unit
 		view := "territory"
 		if u != "" {
 			view = u
 		}
-		for _, call := range dashboardCalls {
+		var all0 wangge.Stats
+		if err := t.getJSON(ctx, c, "/api/v1/stats?"+unitQuery(u, nil), &all0); err != nil {
+			return nil, fmt.Errorf("%s: %w", view, err)
+		}
+		maps, err := t.mapCalls(ctx, c, v, all0.Open, box)
+		if err != nil {
+			return nil, fmt.Errorf("%s, the map: %w", view, err)
+		}
+		for _, call := range append(slices.Clone(dashboardCalls), maps...) {
 			path := call.query(u, now)
 			// One untimed request first: a server's first answer of a
 			// kind pays for warming caches that every later one shares.
@@ -155,6 +225,38 @@ func (t *Target) dashboardViews(ctx context.Context, c *http.Client) ([]string, 
 		views = append(views, parent)
 	}
 	return views, nil
+}
+
+// resolveViews finds each view's map root, and the box of the smallest
+// view's root (a street, normally) for the points of a zoomed-in map.
+func (t *Target) resolveViews(ctx context.Context, c *http.Client, units []string) ([]dashView, *[4]float64, error) {
+	var views []dashView
+	var box *[4]float64
+	for _, u := range units {
+		code := u
+		if code == "" {
+			var page struct {
+				Items []wangge.Unit `json:"items"`
+			}
+			if err := t.getJSON(ctx, c, "/api/v1/units?limit=1", &page); err != nil {
+				return nil, nil, err
+			}
+			if len(page.Items) == 0 {
+				views = append(views, dashView{unit: u})
+				continue
+			}
+			code = page.Items[0].Code
+		}
+		var root wangge.Unit
+		if err := t.getJSON(ctx, c, "/api/v1/units/"+url.PathEscape(code), &root); err != nil {
+			return nil, nil, fmt.Errorf("the unit %s: %w", code, err)
+		}
+		views = append(views, dashView{unit: u, root: &root})
+		if root.BBox != nil && root.Level.Rank() >= wangge.LevelStreet.Rank() {
+			box = root.BBox
+		}
+	}
+	return views, box, nil
 }
 
 // repeat makes the request Rounds times from each of Clients goroutines.

@@ -78,12 +78,20 @@ func TestDashboard(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := decode(t, out)
-		// The territory, the county, its street: eight requests each.
-		if r.Errors != 0 || len(r.Endpoints) != 24 || r.Ops != 24*2*2 {
+		// The territory, the county, its street: ten requests each (seven
+		// for the figures and the list; the map's two levels of boundaries
+		// and its points, with under 5,000 open cases).
+		if r.Errors != 0 || len(r.Endpoints) != 30 || r.Ops != 30*2*2 {
 			t.Fatalf("result %+v", r)
 		}
-		if !strings.HasPrefix(r.Endpoints[8].Name, "360730 ·") || !strings.HasPrefix(r.Endpoints[16].Name, "360730100 ·") {
-			t.Errorf("views: %s, %s", r.Endpoints[8].Name, r.Endpoints[16].Name)
+		if !strings.HasPrefix(r.Endpoints[10].Name, "360730 ·") || !strings.HasPrefix(r.Endpoints[20].Name, "360730100 ·") {
+			t.Errorf("views: %s, %s", r.Endpoints[10].Name, r.Endpoints[20].Name)
+		}
+		for i, want := range map[int]string{7: "territory · map: boundaries of the street level", 8: "territory · map: boundaries of the community level",
+			9: "territory · map: open case points", 28: "360730100 · map: boundaries of the grid level"} {
+			if r.Endpoints[i].Name != want {
+				t.Errorf("request %d is %q, want %q", i, r.Endpoints[i].Name, want)
+			}
 		}
 		if _, err := run(t, "dashboard", "--target", srv.URL, "--token", "nonsense", "--rounds", "1"); err == nil || !strings.Contains(err.Error(), "401") {
 			t.Errorf("a wrong token: %v", err)
