@@ -247,10 +247,15 @@ func (t *Target) resolveViews(ctx context.Context, c *http.Client, units []strin
 			}
 			code = page.Items[0].Code
 		}
-		var root wangge.Unit
-		if err := t.getJSON(ctx, c, "/api/v1/units/"+url.PathEscape(code), &root); err != nil {
+		var got struct { // the answer's boundary is GeoJSON, not Unit's string
+			Code  string       `json:"code"`
+			Level wangge.Level `json:"level"`
+			BBox  *[4]float64  `json:"bbox"`
+		}
+		if err := t.getJSON(ctx, c, "/api/v1/units/"+url.PathEscape(code), &got); err != nil {
 			return nil, nil, fmt.Errorf("the unit %s: %w", code, err)
 		}
+		root := wangge.Unit{Code: got.Code, Level: got.Level, BBox: got.BBox}
 		views = append(views, dashView{unit: u, root: &root})
 		if root.BBox != nil && root.Level.Rank() >= wangge.LevelStreet.Rank() {
 			box = root.BBox

@@ -112,5 +112,8 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	if err := db.rebuildStatsIfAsked(ctx); err != nil {
 		return n, fmt.Errorf("rebuild statistics: %w", err)
 	}
+	if err := db.growStats(ctx); err != nil {
+		return n, fmt.Errorf("statistics for new levels: %w", err)
+	}
 	return n, nil
 }

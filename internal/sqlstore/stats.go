@@ -257,6 +257,8 @@ func (q *statsQuery) plan(root string) {
 	daily := coarse && statsVariants[v].days(q.shape, rd)
 	d, m, a := "d"+strconv.Itoa(v), "m"+strconv.Itoa(v), "a"+strconv.Itoa(v)
 	switch {
+	case !coarse && v == 0 && q.from == "" && q.to == "" && q.f.GroupBy != "day" && q.shape.totals(rd):
+		q.stats(root, rd, a, "", "")
 	case !coarse:
 		q.fine("case_rollup", root, q.from, q.to)
 	case q.f.GroupBy == "day":

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
@@ -125,4 +126,71 @@ func TestStatsRates(t *testing.T) {
 	if s.Reported != 10 || s.DueToClose != 8 || s.Closed != 4 || s.ClosureRate != 0.5 || s.OnTimeRate != 3.0/8 || s.Open != 4 {
 		t.Errorf("%+v", s)
 	}
+}
+
+// TestTotalsAddedOnUpgrade: a database whose statistics were built before
+// the all-time totals of the fine levels existed (its stored shape has no
+// "t:" part) gets them at its next fold, without a rebuild of the rest,
+// and the open cases per grid of a street are then read from them, right.
+func TestTotalsAddedOnUpgrade(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedCases(t, db)
+		for i, u := range []string{"360730100001001", "360730100001002", "360730100001002", "360730100002001"} {
+			c := newCase(t, db, u, nil, "")
+			if i == 0 {
+				if _, err := db.UpdateCase(asAdmin(), c.ID, 0, false, func(c wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+					c.Status = wangge.StatusClosed
+					return c, wangge.CaseEvent{At: testNow, Action: "close"}, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if _, err := db.FoldStats(asAdmin()); err != nil {
+			t.Fatal(err)
+		}
+		q := wangge.StatsFilter{Unit: "360730100", GroupBy: "unit", UnitDepth: 15}
+		_, want, err := db.Stats(asAdmin(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Back to the shape of before: no totals below street.
+		var fine int
+		err = db.Transact(asAdmin(), func(tx *sqlstore.Tx) error {
+			if err := tx.ExecForTest(asAdmin(), "DELETE FROM case_stats WHERE span = 'a0' AND depth > 9"); err != nil {
+				return err
+			}
+			return tx.ExecForTest(asAdmin(), "UPDATE stats_meta SET v = 'a:6,9;d:6' WHERE k = 'shape'")
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		newCase(t, db, "360730100002001", nil, "") // something to fold
+		if _, err := db.FoldStats(asAdmin()); err != nil {
+			t.Fatal(err)
+		}
+		err = db.Transact(asAdmin(), func(tx *sqlstore.Tx) error {
+			return tx.QueryRowForTest(asAdmin(), "SELECT COUNT(*) FROM case_stats WHERE span = 'a0' AND depth = 15", &fine)
+		})
+		if err != nil || fine != 3 {
+			t.Fatalf("grid totals after the fold: %d rows (%v), want one a grid with cases (3)", fine, err)
+		}
+		_, got, err := db.Stats(asAdmin(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The same over a period wider than the data, from case_rollup.
+		from, to := time.Date(2000, 1, 1, 0, 0, 0, 0, wangge.ChinaTime), time.Date(2100, 1, 1, 0, 0, 0, 0, wangge.ChinaTime)
+		wide := q
+		wide.From, wide.To = &from, &to
+		if _, want, err = db.Stats(asAdmin(), wide); err != nil {
+			t.Fatal(err)
+		}
+		if len(want) != 3 || want[2].Open != 2 {
+			t.Fatalf("from case_rollup: %+v", want)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("open per grid after the upgrade:\n got %+v\nwant %+v", got, want)
+		}
+	})
 }
