@@ -309,6 +309,7 @@ func StartWith(ctx context.Context, db *sqlstore.DB, addr, dataDir string, log *
 	if err := loc.Rebuild(ctx, true); err != nil {
 		return nil, err
 	}
+	db.UnitNames = loc.Name
 	cases := caseflow.New(db, loc)
 	cases.Logger = log
 	api := httpapi.New(db, loc, cases, log, version())

@@ -53,6 +53,10 @@ type DB struct {
 	Keys *pii.Keys
 	// Now is the clock; tests replace it.
 	Now func() time.Time
+	// UnitNames, when set, names units from memory (a server sets the
+	// locator's): the statistics' groups are named from it, and from the
+	// database only where it does not know a code.
+	UnitNames func(code string) (zh, en string, ok bool)
 
 	counties     *memo[string]      // unit code → county code (countyOf)
 	apiKeys      *memo[APIKey]      // key hash → live key (CheckAPIKey)

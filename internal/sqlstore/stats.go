@@ -146,16 +146,26 @@ func (db *DB) childStats(ctx context.Context, f wangge.StatsFilter, roots []stri
 	return total, groups, nil
 }
 
-// nameUnits puts the current names of the units on their groups.
+// nameUnits puts the current names of the units on their groups: from
+// UnitNames where it knows them, else from the database.
 func (db *DB) nameUnits(ctx context.Context, groups []wangge.Stats) error {
 	if len(groups) == 0 || len(groups) > 5000 {
 		return nil
 	}
 	at := map[string]int{}
-	args := make([]any, len(groups))
+	args := make([]any, 0, len(groups))
 	for i, g := range groups {
+		if db.UnitNames != nil {
+			if zh, en, ok := db.UnitNames(g.Key); ok {
+				groups[i].NameZH, groups[i].NameEN = zh, en
+				continue
+			}
+		}
 		at[g.Key] = i
-		args[i] = g.Key
+		args = append(args, g.Key)
+	}
+	if len(args) == 0 {
+		return nil
 	}
 	rows, err := db.read().query(ctx, "SELECT code, name_zh, name_en FROM units WHERE valid_to IS NULL AND code IN (?"+strings.Repeat(", ?", len(args)-1)+")", args...)
 	if err != nil {
@@ -196,39 +206,51 @@ func (db *DB) stats(ctx context.Context, f wangge.StatsFilter, roots []string, s
 	if len(q.parts) == 0 { // no scope: nothing to count
 		return wangge.StatsOf("", wangge.RollupVector{}), nil, nil
 	}
-	sums := make([]string, len(rollupCols))
-	for i, c := range rollupCols {
-		sums[i] = "COALESCE(SUM(" + c + "), 0)"
-	}
-	rows, err := db.read().query(ctx, "SELECT k, "+strings.Join(sums, ", ")+" FROM ("+strings.Join(q.parts, " UNION ALL ")+") t GROUP BY k", q.args...)
+	// Each part is summed by key in SQL; the parts are added up here: an
+	// outer GROUP BY over the UNION ALL sorted every row in a temporary
+	// B-tree (a county's 2,865 communities: 19 ms of 24 in SQLite's C build).
+	rows, err := db.read().query(ctx, strings.Join(q.parts, " UNION ALL "), q.args...)
 	if err != nil {
 		return wangge.Stats{}, nil, err
 	}
 	defer rows.Close()
 	var total wangge.RollupVector
-	var groups []wangge.Stats
+	byKey := map[string]*wangge.RollupVector{}
+	var keys []string
+	var key string
+	var v wangge.RollupVector
+	dst := []any{&key}
+	for i := range v {
+		dst = append(dst, &v[i])
+	}
 	for rows.Next() {
-		var key string
-		var v wangge.RollupVector
-		dst := []any{&key}
-		for i := range v {
-			dst = append(dst, &v[i])
-		}
 		if err := rows.Scan(dst...); err != nil {
 			return wangge.Stats{}, nil, err
 		}
+		sum := byKey[key]
+		if sum == nil {
+			sum = new(wangge.RollupVector)
+			byKey[key] = sum
+			keys = append(keys, key)
+		}
 		for i := range v {
 			total[i] += v[i]
-		}
-		// A group whose cases all moved to another sums to nothing.
-		if f.GroupBy != "" && f.GroupBy != "status" && v != (wangge.RollupVector{}) {
-			groups = append(groups, wangge.StatsOf(key, v))
+			sum[i] += v[i]
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return wangge.Stats{}, nil, err
 	}
-	sort.Slice(groups, func(i, j int) bool { return groups[i].Key < groups[j].Key })
+	var groups []wangge.Stats
+	if f.GroupBy != "" && f.GroupBy != "status" {
+		sort.Strings(keys)
+		for _, k := range keys {
+			// A group whose cases all moved to another sums to nothing.
+			if s := byKey[k]; *s != (wangge.RollupVector{}) {
+				groups = append(groups, wangge.StatsOf(k, *s))
+			}
+		}
+	}
 	return wangge.StatsOf("", total), groups, nil
 }
 

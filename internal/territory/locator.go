@@ -92,6 +92,24 @@ func (t *unitTable) hit(i int, level wangge.Level) Hit {
 	return Hit{ID: t.ids[i], Code: code, Level: level, NameZH: zh, NameEN: en}
 }
 
+// code is unit i's code.
+func (t *unitTable) code(i int) string {
+	from := uint32(0)
+	if i > 0 {
+		from = t.ends[i-1]
+	}
+	c, _, _ := strings.Cut(t.text[from:t.ends[i]], "\x00")
+	return c
+}
+
+// find looks a code up by binary search: the table is in the database's
+// code order, which for codes of digits is byte order (a code the search
+// misses in another order is simply not found).
+func (t *unitTable) find(code string) (int, bool) {
+	i := sort.Search(len(t.ids), func(i int) bool { return t.code(i) >= code })
+	return i, i < len(t.ids) && t.code(i) == code
+}
+
 // levelBuild is one level of a rebuild in progress.
 type levelBuild struct {
 	ix   *geo.IndexBuilder
@@ -316,6 +334,35 @@ func (l *Locator) Locate(p geo.Point) []Hit {
 		sort.SliceStable(out, func(i, j int) bool { return out[i].Level.Rank() < out[j].Level.Rank() })
 	}
 	return out
+}
+
+// Name returns the names of a unit with a boundary as of the last
+// rebuild, from memory: the statistics name their groups with it (a
+// county's 2,865 communities took 17 ms to name from the database).
+func (l *Locator) Name(code string) (zh, en string, ok bool) {
+	snap := l.cur.Load()
+	search := func(sh *shard) bool {
+		for _, li := range sh.levels {
+			if i, found := li.units.find(code); found {
+				h := li.units.hit(i, li.level)
+				zh, en, ok = h.NameZH, h.NameEN, true
+				return true
+			}
+		}
+		return false
+	}
+	for n := len(code) - 1; n > 0; n-- {
+		if sh := snap.counties[code[:n]]; sh != nil {
+			if search(sh) {
+				return
+			}
+			break
+		}
+	}
+	if snap.top != nil {
+		search(snap.top)
+	}
+	return
 }
 
 // Len returns how many unit shapes are indexed.

@@ -145,3 +145,34 @@ func units(p *gen.Province) []wangge.Unit {
 	}
 	return out
 }
+
+// TestLocatorNames: every unit of a generated province is named from
+// memory as the database names it; a code that is no unit is not.
+func TestLocatorNames(t *testing.T) {
+	sqlstoretest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		p, err := gen.NewProvince(2, 200)
+		if err != nil {
+			t.Fatal(err)
+		}
+		admin := wangge.NewContextWithUser(context.Background(), &wangge.User{Username: "system", Role: wangge.RoleAdmin})
+		if _, err := db.LoadUnits(admin, p.NumUnits(), p.Unit); err != nil {
+			t.Fatal(err)
+		}
+		loc := territory.New(db)
+		loc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		if err := loc.Rebuild(admin, true); err != nil {
+			t.Fatal(err)
+		}
+		for _, u := range units(p) {
+			zh, en, ok := loc.Name(u.Code)
+			if !ok || zh != u.NameZH || en != u.NameEN {
+				t.Fatalf("Name(%s) = %q, %q, %v; want %q, %q", u.Code, zh, en, ok, u.NameZH, u.NameEN)
+			}
+		}
+		for _, code := range []string{"", "9", units(p)[5].Code + "0", "33x"} {
+			if _, _, ok := loc.Name(code); ok {
+				t.Errorf("Name(%q) found a unit", code)
+			}
+		}
+	})
+}
