@@ -115,5 +115,17 @@ func (db *DB) Migrate(ctx context.Context) (int, error) {
 	if err := db.growStats(ctx); err != nil {
 		return n, fmt.Errorf("statistics for new levels: %w", err)
 	}
+	if n > 0 && db.dialect == SQLite {
+		// The planner's statistics for the indexes a migration made: without
+		// them SQLite chose a skip-scan of the duplicate index over the new
+		// index of open cases by unit (150 ms against 2 ms at 10⁷ cases).
+		// A sample of a thousand rows an index costs tens of milliseconds.
+		if _, err := db.w.ExecContext(ctx, "PRAGMA analysis_limit = 1000"); err != nil {
+			return n, err
+		}
+		if _, err := db.w.ExecContext(ctx, "ANALYZE"); err != nil {
+			return n, fmt.Errorf("analyze: %w", err)
+		}
+	}
 	return n, nil
 }
