@@ -605,13 +605,18 @@ func (db *DB) growStats(ctx context.Context) error {
 		return err
 	}
 	defer db.statsShapes.clear()
-	return db.Transact(ctx, func(tx *Tx) error {
+	err = db.Transact(ctx, func(tx *Tx) error {
 		if _, err := tx.statsLock(ctx, true); err != nil {
 			return err
 		}
 		_, err := tx.writeShape(ctx)
 		return err
 	})
+	if err == nil && db.dialect == Postgres {
+		// A level's rows change what the planner should expect of a span.
+		_, err = db.w.ExecContext(ctx, "ANALYZE case_stats")
+	}
+	return err
 }
 
 func (db *DB) rebuildStatsIfAsked(ctx context.Context) error {
