@@ -131,7 +131,7 @@ func TestStatsRates(t *testing.T) {
 // TestTotalsAddedOnUpgrade: a database whose statistics were built before
 // the all-time totals of the fine levels existed (its stored shape has no
 // "t:" part) gets them at its next fold, without a rebuild of the rest,
-// and the open cases per grid of a street are then read from them, right.
+// and the open cases per community of a street are then read from them.
 func TestTotalsAddedOnUpgrade(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
 		seedCases(t, db)
@@ -149,7 +149,7 @@ func TestTotalsAddedOnUpgrade(t *testing.T) {
 		if _, err := db.FoldStats(asAdmin()); err != nil {
 			t.Fatal(err)
 		}
-		q := wangge.StatsFilter{Unit: "360730100", GroupBy: "unit", UnitDepth: 15}
+		q := wangge.StatsFilter{Unit: "360730100", GroupBy: "unit", UnitDepth: 12}
 		_, want, err := db.Stats(asAdmin(), q)
 		if err != nil {
 			t.Fatal(err)
@@ -170,10 +170,10 @@ func TestTotalsAddedOnUpgrade(t *testing.T) {
 			t.Fatal(err)
 		}
 		err = db.Transact(asAdmin(), func(tx *sqlstore.Tx) error {
-			return tx.QueryRowForTest(asAdmin(), "SELECT COUNT(*) FROM case_stats WHERE span = 'a0' AND depth = 15", &fine)
+			return tx.QueryRowForTest(asAdmin(), "SELECT COUNT(*) FROM case_stats WHERE span = 'a0' AND depth = 12", &fine)
 		})
-		if err != nil || fine != 3 {
-			t.Fatalf("grid totals after the fold: %d rows (%v), want one a grid with cases (3)", fine, err)
+		if err != nil || fine != 2 {
+			t.Fatalf("community totals after the fold: %d rows (%v), want one a community with cases (2)", fine, err)
 		}
 		_, got, err := db.Stats(asAdmin(), q)
 		if err != nil {
@@ -186,11 +186,11 @@ func TestTotalsAddedOnUpgrade(t *testing.T) {
 		if _, want, err = db.Stats(asAdmin(), wide); err != nil {
 			t.Fatal(err)
 		}
-		if len(want) != 3 || want[2].Open != 2 {
+		if len(want) != 2 || want[1].Open != 2 {
 			t.Fatalf("from case_rollup: %+v", want)
 		}
 		if !reflect.DeepEqual(got, want) {
-			t.Errorf("open per grid after the upgrade:\n got %+v\nwant %+v", got, want)
+			t.Errorf("open per community after the upgrade:\n got %+v\nwant %+v", got, want)
 		}
 	})
 }
