@@ -14,31 +14,40 @@ import (
 	"github.com/wangge/wangge/internal/territory"
 )
 
+var admin = wangge.NewContextWithUser(context.Background(), &wangge.User{Username: "system", Role: wangge.RoleAdmin})
+
+// provinceLocator loads a generated province's units into db and builds a
+// locator over them; first is the ID of the first unit.
+func provinceLocator(t *testing.T, db *sqlstore.DB, seed uint64, grids int) (*gen.Province, *territory.Locator, int64) {
+	t.Helper()
+	p, err := gen.NewProvince(seed, grids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := db.LoadUnits(admin, p.NumUnits(), p.Unit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc := territory.New(db)
+	loc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	if err := loc.Rebuild(admin, true); err != nil {
+		t.Fatal(err)
+	}
+	return p, loc, first
+}
+
 // TestLocatorChains loads a generated province (province, cities,
 // counties, streets, communities, grids) and checks the chain the locator
 // gives for points in every grid against a scan of every unit's boundary:
 // the same units, top level first, with their codes, IDs and names.
 func TestLocatorChains(t *testing.T) {
 	sqlstoretest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
-		p, err := gen.NewProvince(3, 400)
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin := wangge.NewContextWithUser(context.Background(), &wangge.User{Username: "system", Role: wangge.RoleAdmin})
-		first, err := db.LoadUnits(admin, p.NumUnits(), p.Unit)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p, loc, first := provinceLocator(t, db, 3, 400)
 		units := make([]wangge.Unit, p.NumUnits())
 		shapes := make([]geo.MultiPolygon, p.NumUnits())
 		for i := range units {
 			p.Unit(i, &units[i])
 			shapes[i] = p.Shape(i)
-		}
-		loc := territory.New(db)
-		loc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-		if err := loc.Rebuild(admin, true); err != nil {
-			t.Fatal(err)
 		}
 		if loc.Len() != len(units) {
 			t.Fatalf("Len = %d, want %d", loc.Len(), len(units))
@@ -81,19 +90,7 @@ func TestLocatorChains(t *testing.T) {
 // under no county is found too, in its place in the chain.
 func TestLocatorRebuildsChangedShards(t *testing.T) {
 	sqlstoretest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
-		p, err := gen.NewProvince(5, 300)
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin := wangge.NewContextWithUser(context.Background(), &wangge.User{Username: "system", Role: wangge.RoleAdmin})
-		if _, err := db.LoadUnits(admin, p.NumUnits(), p.Unit); err != nil {
-			t.Fatal(err)
-		}
-		loc := territory.New(db)
-		loc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-		if err := loc.Rebuild(admin, true); err != nil {
-			t.Fatal(err)
-		}
+		p, loc, _ := provinceLocator(t, db, 5, 300)
 		counties := p.Count(wangge.LevelCounty)
 		if got := territory.Rebuilt(loc); got != 1+counties {
 			t.Fatalf("first build built %d shards, want %d (the top and one a county)", got, 1+counties)
@@ -150,19 +147,7 @@ func units(p *gen.Province) []wangge.Unit {
 // memory as the database names it; a code that is no unit is not.
 func TestLocatorNames(t *testing.T) {
 	sqlstoretest.ForEachDB(t, func(t *testing.T, db *sqlstore.DB) {
-		p, err := gen.NewProvince(2, 200)
-		if err != nil {
-			t.Fatal(err)
-		}
-		admin := wangge.NewContextWithUser(context.Background(), &wangge.User{Username: "system", Role: wangge.RoleAdmin})
-		if _, err := db.LoadUnits(admin, p.NumUnits(), p.Unit); err != nil {
-			t.Fatal(err)
-		}
-		loc := territory.New(db)
-		loc.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-		if err := loc.Rebuild(admin, true); err != nil {
-			t.Fatal(err)
-		}
+		p, loc, _ := provinceLocator(t, db, 2, 200)
 		for _, u := range units(p) {
 			zh, en, ok := loc.Name(u.Code)
 			if !ok || zh != u.NameZH || en != u.NameEN {

@@ -124,6 +124,24 @@ export async function fetchBoundaries (level, under, path = '/api/v1/boundaries'
 
 // --- drawing ---
 
+// countDisc draws a count in a ringed disc with a soft shadow, in the
+// context's font: the clusters of points and the units' bubbles.
+function countDisc (ctx, x, y, r, label, fill, shadow, ring) {
+  ctx.beginPath()
+  ctx.arc(x, y + 1, r + 1.5, 0, 2 * Math.PI)
+  ctx.fillStyle = shadow
+  ctx.fill()
+  ctx.beginPath()
+  ctx.arc(x, y, r - 1.5, 0, 2 * Math.PI)
+  ctx.fillStyle = fill
+  ctx.fill()
+  ctx.lineWidth = 3
+  ctx.strokeStyle = ring
+  ctx.stroke()
+  ctx.fillStyle = '#fff'
+  ctx.fillText(label, x, y + 0.5)
+}
+
 // A point's pixel on the map at zoom z is its world position (Web Mercator
 // scaled to [0, 1]², as L.CRS.EPSG3857 has it) times 256·2^z. Boundaries
 // and points are projected once, when they arrive, so that a zoom only
@@ -731,20 +749,8 @@ export class Bubbles {
       const x = b.wx * v.s - v.ox; const y = b.wy * v.s - v.oy
       const label = String(b.open)
       const r = 12 + 3 * label.length
-      ctx.beginPath()
-      ctx.arc(x, y + 1, r + 1.5, 0, 2 * Math.PI)
-      ctx.fillStyle = 'rgba(0,0,0,.15)'
-      ctx.fill()
-      ctx.beginPath()
-      ctx.arc(x, y, r - 1.5, 0, 2 * Math.PI)
-      ctx.fillStyle = 'rgba(42,111,176,.92)'
-      ctx.fill()
-      ctx.lineWidth = 3
-      ctx.strokeStyle = 'rgba(255,255,255,.9)'
-      ctx.stroke()
-      ctx.fillStyle = '#fff'
       ctx.font = '700 12px ' + font
-      ctx.fillText(label, x, y + 0.5)
+      countDisc(ctx, x, y, r, label, 'rgba(42,111,176,.92)', 'rgba(0,0,0,.15)', 'rgba(255,255,255,.9)')
       if (b.red) {
         const bx = x + r * 0.75; const by = y - r * 0.75; const br = 7 + 2.5 * String(b.red).length
         ctx.beginPath()
@@ -924,19 +930,7 @@ export class Clusters {
     for (const c of discs) {
       const x = c.wx * v.s - v.ox; const y = c.wy * v.s - v.oy
       const r = (c.n < 10 ? 30 : c.n < 100 ? 36 : c.n < 1000 ? 42 : 48) / 2
-      ctx.beginPath()
-      ctx.arc(x, y + 1, r + 1.5, 0, 2 * Math.PI)
-      ctx.fillStyle = 'rgba(0,0,0,.12)'
-      ctx.fill()
-      ctx.beginPath()
-      ctx.arc(x, y, r - 1.5, 0, 2 * Math.PI)
-      ctx.fillStyle = CLUSTER[c.worst]
-      ctx.fill()
-      ctx.lineWidth = 3
-      ctx.strokeStyle = 'rgba(255,255,255,.85)'
-      ctx.stroke()
-      ctx.fillStyle = '#fff'
-      ctx.fillText(String(c.n), x, y + 0.5)
+      countDisc(ctx, x, y, r, String(c.n), CLUSTER[c.worst], 'rgba(0,0,0,.12)', 'rgba(255,255,255,.85)')
       drawn.push({ c, r })
     }
   }
