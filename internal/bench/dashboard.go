@@ -110,7 +110,7 @@ func (t *Target) mapCalls(ctx context.Context, c *http.Client, v dashView, open 
 	}
 	depth := strconv.Itoa(len(lower.Code))
 	calls = append(calls, dashboardCall{"map: open cases per " + string(lower.Level), func(string, time.Time) string {
-		return "/api/v1/stats?" + url.Values{"unit": {v.root.Code}, "group_by": {"unit"}, "unit_depth": {depth}}.Encode()
+		return "/api/v1/web/counts?" + url.Values{"unit": {v.root.Code}, "unit_depth": {depth}}.Encode()
 	}})
 	if box != nil {
 		bbox := fmt.Sprintf("%.6f,%.6f,%.6f,%.6f", box[0], box[1], box[2], box[3])

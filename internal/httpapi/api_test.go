@@ -500,6 +500,28 @@ func TestMapBBox(t *testing.T) {
 			}
 		}
 
+		// The map's counts per unit: the statistics by unit, compact.
+		var full struct{ Groups []wangge.Stats }
+		e.do("admin", "GET", "/api/v1/stats?unit=360730100&group_by=unit&unit_depth=12", nil, 200, &full)
+		var counts struct {
+			Depth int
+			Rows  [][3]any
+		}
+		e.do("admin", "GET", "/api/v1/web/counts?unit=360730100&unit_depth=12", nil, 200, &counts)
+		if counts.Depth != 12 || len(counts.Rows) != 2 || len(full.Groups) != 2 {
+			t.Fatalf("counts %+v, statistics %+v", counts, full.Groups)
+		}
+		for i, g := range full.Groups {
+			if row := counts.Rows[i]; row[0] != g.Key || row[1] != float64(g.Open) || row[2] != float64(g.Red) || g.Open == 0 {
+				t.Errorf("row %d = %v, statistics say %s open %d red %d", i, row, g.Key, g.Open, g.Red)
+			}
+		}
+		var errBody apiError
+		e.do("admin", "GET", "/api/v1/web/counts?unit=360730100", nil, 400, &errBody)
+		if errBody.Fields["unit_depth"] == "" {
+			t.Errorf("counts without unit_depth: %+v", errBody)
+		}
+
 		for _, bad := range []string{"1,2,3", "116.1,26.4,116.0,26.5", "116,26.5,117,26.5", "a,b,c,d", "NaN,1,2,3", "0,0,1,Inf", "-200,0,1,1", "116,26,117,95", "1,2,3,4,5"} {
 			for _, path := range []string{"/api/v1/boundaries", "/api/v1/web/points"} {
 				var errBody apiError

@@ -100,6 +100,9 @@ func TestOpenAPIMatchesResponses(t *testing.T) {
 		if path == "/api/v1/locate" {
 			url += "?lat=26.45&lon=116.02"
 		}
+		if path == "/api/v1/web/counts" {
+			url += "?unit=360730&unit_depth=9"
+		}
 		var got any
 		e.do("admin", "GET", url, nil, 200, &got)
 		schema := op.Responses["200"].Content["application/json"].Schema

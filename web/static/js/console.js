@@ -276,7 +276,7 @@ async function dashboard (main) {
     return b
   }
 
-  // countsOf asks the statistics for the open cases of the level's units
+  // countsOf asks the statistics (compact) for the open cases of the level's units
   // in view: of the root's children or grandchildren in one question,
   // below that the children of each parent in view.
   function countsOf (b) {
@@ -284,7 +284,8 @@ async function dashboard (main) {
     return Promise.all(parents.map(code => {
       const key = code + '/' + CODE_LEN[LEVELS[b]]
       if (!countCache.has(key)) {
-        const p = api('GET', '/api/v1/stats?' + statsQuery({ ...f, unit: code }, { group_by: 'unit', unit_depth: CODE_LEN[LEVELS[b]] })).then(r => r.groups || [])
+        const p = api('GET', '/api/v1/web/counts?' + statsQuery({ ...f, unit: code }, { unit_depth: CODE_LEN[LEVELS[b]] }))
+          .then(r => r.rows.map(([key, open, red]) => ({ key, open, red })))
         p.catch(() => countCache.delete(key))
         countCache.set(key, p)
       }
