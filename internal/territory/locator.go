@@ -14,6 +14,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -207,12 +208,7 @@ func (l *Locator) Rebuild(ctx context.Context, force bool) error {
 		}
 		rebuilt++
 	}
-	codes := make([]string, 0, len(counties))
-	for c := range counties {
-		codes = append(codes, c)
-	}
-	sort.Strings(codes)
-	for _, c := range codes {
+	for _, c := range slices.Sorted(maps.Keys(counties)) {
 		ids := counties[c]
 		if keep(old.counties[c], ids) {
 			snap.counties[c] = old.counties[c]
