@@ -510,7 +510,7 @@ func TestMapBBox(t *testing.T) {
 		e.do("admin", "GET", "/api/v1/web/counts?unit=360730100&unit_depth=12", nil, 200, &counts)
 		if counts.Depth != 12 || len(counts.Rows) != 2 || len(full.Groups) != 2 {
 			t.Fatalf("counts %+v, statistics %+v", counts, full.Groups)
-		}
+		} // (both communities have open cases, so neither is left out)
 		for i, g := range full.Groups {
 			if row := counts.Rows[i]; row[0] != g.Key || row[1] != float64(g.Open) || row[2] != float64(g.Red) || g.Open == 0 {
 				t.Errorf("row %d = %v, statistics say %s open %d red %d", i, row, g.Key, g.Open, g.Red)

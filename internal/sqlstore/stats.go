@@ -83,20 +83,7 @@ func (tx *Tx) rollup(ctx context.Context, old, cur *wangge.Case) error {
 // (China days), optionally grouped, with 结案率 and 按期结案率. The unit must
 // lie in the caller's scope; without one, the caller's whole scope counts.
 func (db *DB) Stats(ctx context.Context, f wangge.StatsFilter) (wangge.Stats, []wangge.Stats, error) {
-	s := wangge.ScopeFromContext(ctx)
-	var roots []string
-	switch {
-	case f.Unit != "":
-		if !s.Contains(f.Unit) {
-			return wangge.Stats{}, nil, wangge.Errorf(wangge.ENOTFOUND, "unit %s not found", f.Unit)
-		}
-		roots = []string{f.Unit}
-	case s.All:
-		roots = []string{""}
-	default:
-		roots = s.Roots
-	}
-	shape, err := db.queryShape(ctx)
+	roots, shape, err := db.statsRoots(ctx, f)
 	if err != nil {
 		return wangge.Stats{}, nil, err
 	}
@@ -109,6 +96,94 @@ func (db *DB) Stats(ctx context.Context, f wangge.StatsFilter) (wangge.Stats, []
 	}
 	return total, groups, err
 }
+
+// statsRoots returns the code ranges a question covers (the unit asked
+// for, or the caller's scope) and the shape of case_stats to read.
+func (db *DB) statsRoots(ctx context.Context, f wangge.StatsFilter) ([]string, statsShape, error) {
+	s := wangge.ScopeFromContext(ctx)
+	var roots []string
+	switch {
+	case f.Unit != "":
+		if !s.Contains(f.Unit) {
+			return nil, statsShape{}, wangge.Errorf(wangge.ENOTFOUND, "unit %s not found", f.Unit)
+		}
+		roots = []string{f.Unit}
+	case s.All:
+		roots = []string{""}
+	default:
+		roots = s.Roots
+	}
+	shape, err := db.queryShape(ctx)
+	return roots, shape, err
+}
+
+// UnitCount is a unit's open and overdue (red) cases.
+type UnitCount struct {
+	Code      string
+	Open, Red int
+}
+
+// UnitCounts answers the open and red cases of each unit at f.UnitDepth
+// under f.Unit (or the caller's scope), for a map: the question of Stats
+// grouped by unit, reading two sums instead of fifteen (2,865 communities
+// of a county at 10⁷ cases). Units with neither are left out.
+func (db *DB) UnitCounts(ctx context.Context, f wangge.StatsFilter) ([]UnitCount, error) {
+	if f.UnitDepth <= 0 || f.UnitDepth > 32 {
+		return nil, wangge.FieldError("unit_depth", "the code length of the units to count, e.g. 12 for communities")
+	}
+	f.GroupBy = "unit"
+	roots, shape, err := db.statsRoots(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	q := statsQuery{f: f, shape: shape, sums: countSums}
+	q.period()
+	for _, r := range roots {
+		q.plan(r)
+	}
+	if len(q.parts) == 0 {
+		return nil, nil
+	}
+	rows, err := db.read().query(ctx, strings.Join(q.parts, " UNION ALL "), q.args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	byKey := map[string]*UnitCount{}
+	for rows.Next() {
+		var c UnitCount
+		if err := rows.Scan(&c.Code, &c.Open, &c.Red); err != nil {
+			return nil, err
+		}
+		if sum := byKey[c.Code]; sum != nil {
+			sum.Open, sum.Red = sum.Open+c.Open, sum.Red+c.Red
+		} else {
+			byKey[c.Code] = &c
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]UnitCount, 0, len(byKey))
+	for _, c := range byKey {
+		if c.Open != 0 || c.Red != 0 {
+			out = append(out, *c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
+	return out, nil
+}
+
+// countSums are the two sums of UnitCounts: the open statuses, and red.
+var countSums = func() string {
+	var open []string
+	for i, st := range wangge.RollupStatuses {
+		if st.Open() {
+			open = append(open, rollupCols[i])
+		}
+	}
+	return "SUM(" + strings.Join(open, " + ") + ") AS n_open, SUM(n_red) AS n_red"
+}()
 
 // childStats groups by the first depth below the roots (the stored levels
 // and the standard code lengths are the candidates) with more than one
@@ -193,12 +268,7 @@ func (db *DB) stats(ctx context.Context, f wangge.StatsFilter, roots []string, s
 	default:
 		return wangge.Stats{}, nil, wangge.FieldError("group_by", "status, category, major, unit, children, department or day")
 	}
-	if f.From != nil {
-		q.from = f.From.In(wangge.ChinaTime).Format("2006-01-02")
-	}
-	if f.To != nil {
-		q.to = f.To.In(wangge.ChinaTime).Format("2006-01-02")
-	}
+	q.period()
 	q.shape = shape
 	for _, r := range roots {
 		q.plan(r)
@@ -259,10 +329,29 @@ func (db *DB) stats(ctx context.Context, f wangge.StatsFilter, roots []string, s
 // case_rollup, plus the deltas not yet folded.
 type statsQuery struct {
 	f        wangge.StatsFilter
+	sums     string // what each part selects besides its key: partSums if empty
 	from, to string // China days, "" for open ends
 	shape    statsShape
 	parts    []string
 	args     []any
+}
+
+// period sets the China days of the question's period.
+func (q *statsQuery) period() {
+	if q.f.From != nil {
+		q.from = q.f.From.In(wangge.ChinaTime).Format("2006-01-02")
+	}
+	if q.f.To != nil {
+		q.to = q.f.To.In(wangge.ChinaTime).Format("2006-01-02")
+	}
+}
+
+// sumCols is what each part selects besides its key.
+func (q *statsQuery) sumCols() string {
+	if q.sums != "" {
+		return q.sums
+	}
+	return partSums
 }
 
 // plan adds the parts of one root ("" for everything).
@@ -384,7 +473,7 @@ func (q *statsQuery) fine(table, root, from, to string) {
 		w.add("day < ?", to)
 	}
 	q.filters(&w)
-	q.parts = append(q.parts, "SELECT "+k+" AS k, "+partSums+" FROM "+table+w.String()+" GROUP BY 1")
+	q.parts = append(q.parts, "SELECT "+k+" AS k, "+q.sumCols()+" FROM "+table+w.String()+" GROUP BY 1")
 }
 
 func (q *statsQuery) stats(root string, depth int, span, from, to string) {
@@ -404,7 +493,7 @@ func (q *statsQuery) stats(root string, depth int, span, from, to string) {
 		w.add("bucket < ?", to)
 	}
 	q.filters(&w)
-	q.parts = append(q.parts, "SELECT "+k+" AS k, "+partSums+" FROM case_stats"+w.String()+" GROUP BY 1")
+	q.parts = append(q.parts, "SELECT "+k+" AS k, "+q.sumCols()+" FROM case_stats"+w.String()+" GROUP BY 1")
 }
 
 func (q *statsQuery) filters(w *where) {

@@ -1,6 +1,7 @@
 package sqlstore_test
 
 import (
+	"context"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
@@ -191,6 +192,71 @@ func TestTotalsAddedOnUpgrade(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("open per community after the upgrade:\n got %+v\nwant %+v", got, want)
+		}
+	})
+}
+
+// TestUnitCountsMatchStats: the map's two sums per unit are those of the
+// full statistics, at every depth, with and without a period, folded or
+// not, for the whole territory and for a scope.
+func TestUnitCountsMatchStats(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *sqlstore.DB) {
+		seedCases(t, db)
+		units := []string{"360730100001001", "360730100001002", "360730100002001"}
+		for i := 0; i < 24; i++ {
+			c := newCase(t, db, units[i%len(units)], nil, "")
+			if i%4 == 0 {
+				if _, err := db.UpdateCase(asAdmin(), c.ID, 0, false, func(c wangge.Case) (wangge.Case, wangge.CaseEvent, error) {
+					c.Status = wangge.StatusClosed
+					return c, wangge.CaseEvent{At: testNow, Action: "close"}, nil
+				}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if i == 12 {
+				if _, err := db.FoldStats(asAdmin()); err != nil { // half folded, half pending
+					t.Fatal(err)
+				}
+			}
+		}
+		from, to := testNow.AddDate(0, 0, -1), testNow.AddDate(0, 0, 1)
+		checked := 0
+		cadre := as(&wangge.User{ID: 98, Role: wangge.RoleCadre, Units: []string{"360730100001"}})
+		for _, ctx := range []context.Context{asAdmin(), cadre} {
+			for _, root := range []string{"", "360730", "360730100", "360730100001"} {
+				for _, depth := range []int{9, 12, 15} {
+					for _, period := range [][2]*time.Time{{nil, nil}, {&from, &to}} {
+						f := wangge.StatsFilter{Unit: root, GroupBy: "unit", UnitDepth: depth, From: period[0], To: period[1]}
+						if ctx == cadre && root != "" && root != "360730100001" {
+							continue // outside the cadre's scope
+						}
+						_, groups, err := db.Stats(ctx, f)
+						if wangge.ErrorCode(err) == wangge.ENOTFOUND {
+							continue
+						}
+						if err != nil {
+							t.Fatal(err)
+						}
+						got, err := db.UnitCounts(ctx, f)
+						if err != nil {
+							t.Fatal(err)
+						}
+						var want []sqlstore.UnitCount
+						for _, g := range groups {
+							if g.Open != 0 || g.Red != 0 {
+								want = append(want, sqlstore.UnitCount{Code: g.Key, Open: g.Open, Red: g.Red})
+							}
+						}
+						if !reflect.DeepEqual(got, want) {
+							t.Errorf("%+v: counts %+v, statistics say %+v", f, got, want)
+						}
+						checked++
+					}
+				}
+			}
+		}
+		if checked != 4*3*2+2*3*2 {
+			t.Errorf("checked %d questions", checked)
 		}
 	})
 }
