@@ -135,21 +135,12 @@ func (env *Env) benchCmd(ctx context.Context, args []string) error {
 	if o.target != "" && o.db != "" {
 		return usageError{"bench: --target and --db exclude each other: --db is for the in-process server"}
 	}
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
 	}
-	var (
-		r   *bench.Result
-		err error
-	)
+	defer stop()
+	var r *bench.Result
 	switch what {
 	case "intake":
 		r, err = env.benchIntake(ctx, &o)
@@ -529,4 +520,24 @@ func benchVersion() string {
 		return v
 	}
 	return "git " + strings.TrimSpace(string(out))
+}
+
+// startCPUProfile writes a CPU profile of the run to path until stop is
+// called; an empty path profiles nothing.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }

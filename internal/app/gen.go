@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/wangge/wangge"
@@ -82,17 +81,11 @@ func (env *Env) genCmd(ctx context.Context, args []string) error {
 	if len(pw) < 8 {
 		return usageError{"gen: --admin-password must have at least 8 characters"}
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stop()
 	log := env.logger(c.LogLevel)
 	db, err := sqlstore.Open(ctx, c.dsn())
 	if err != nil {
