@@ -38,7 +38,8 @@ import (
 // communities, which summed from case_rollup read the county's every row
 // (0.6 s at 10⁷ cases), and from these rows one a community. A street's
 // grids are few enough to sum from case_rollup; totals at every fine
-// level made each fold write three more rows a change (intake -15 %).
+// level made each fold write three more rows a change (folding was 15 %
+// of an intake profile).
 //
 // A street's own cases are few enough to sum in case_rollup for any
 // question but the totals that the county's "by street" chart reads; the
